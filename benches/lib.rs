@@ -1,0 +1,1 @@
+//! Shared helpers for the Sipline benchmarks (inputs from the test corpus).
