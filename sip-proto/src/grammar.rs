@@ -1,0 +1,682 @@
+//! Low-level pieces of the RFC 3261 §25 grammar shared by every parser in this crate.
+//!
+//! Everything here works on one header value (or one URI) held as `&str` and never allocates:
+//! tokens and quoted strings come back as slices of the input, parameters as a [`Params`] view
+//! over the raw `;a=b;c` text that is only scanned when asked. Unescaping happens lazily, into a
+//! [`Cow`] that borrows whenever there is nothing to unescape.
+//!
+//! ```
+//! use sip_proto::grammar::{split_list, Scanner};
+//!
+//! let items: Vec<_> = split_list("\"a, b\" <sip:x@y>, <sip:z@w;p=1,2>").map(|(s, _)| s).collect();
+//! assert_eq!(items, ["\"a, b\" <sip:x@y>", "<sip:z@w;p=1,2>"]);
+//!
+//! let mut s = Scanner::new("foo ;tag=1;lr");
+//! assert_eq!(s.token("token").unwrap(), "foo");
+//! let params = s.header_params().unwrap();
+//! assert_eq!(params.value("tag"), Some("1"));
+//! assert!(params.has("LR"));
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// `token` characters: alphanum and `-.!%*_+`'~` (RFC 3261 §25.1).
+pub const fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        )
+}
+
+/// `word` characters: token characters plus `()<>:\"/[]?{}` (used by Call-ID).
+pub const fn is_word_char(b: u8) -> bool {
+    is_token_char(b)
+        || matches!(
+            b,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'{'
+                | b'}'
+        )
+}
+
+/// Whether `s` is a non-empty `token`.
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_char)
+}
+
+/// ASCII case-insensitive comparison, the rule for SIP names, schemes, hosts and most values.
+pub fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Length of the linear white space (`LWS`, including a folded `CRLF` followed by SP/HTAB)
+/// at the start of `bytes`. A `CRLF` that is not followed by SP/HTAB is not white space.
+pub fn lws_len(bytes: &[u8]) -> usize {
+    let mut i = 0;
+    loop {
+        match bytes.get(i) {
+            Some(b' ' | b'\t') => i += 1,
+            Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => {
+                if matches!(bytes.get(i + 2), Some(b' ' | b'\t')) {
+                    i += 3;
+                } else {
+                    return i;
+                }
+            }
+            _ => return i,
+        }
+    }
+}
+
+/// Removes leading and trailing `LWS` (SP, HTAB and folded line breaks).
+pub fn trim_lws(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
+/// Undoes the `\` escapes (quoted-pair) of a quoted string's inner text.
+///
+/// Borrows when there is no backslash, so the common case does not allocate.
+pub fn unquote(inner: &str) -> Cow<'_, str> {
+    if !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Writes `text` as a quoted string, escaping `"` and `\`.
+pub fn write_quoted(f: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    f.write_char('"')?;
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            f.write_char('\\')?;
+        }
+        f.write_char(c)?;
+    }
+    f.write_char('"')
+}
+
+/// Builds the crate's syntax error.
+pub(crate) fn syntax(offset: usize, expected: &'static str) -> Error {
+    Error::Syntax { offset, expected }
+}
+
+/// A cursor over one value that remembers its position, so every error names its offset
+/// relative to the start of the value.
+#[derive(Debug, Clone)]
+pub struct Scanner<'a> {
+    src: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// Starts at the beginning of `src`.
+    pub fn new(src: &'a str) -> Self {
+        Self { src, pos: 0 }
+    }
+
+    /// Current offset from the start of the value.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The whole input.
+    pub fn src(&self) -> &'a str {
+        self.src
+    }
+
+    /// The input not consumed yet.
+    pub fn rest(&self) -> &'a str {
+        &self.src[self.pos..]
+    }
+
+    /// Moves forward by `n` bytes (clamped to the end of the input).
+    pub fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.src.len());
+    }
+
+    /// Whether the whole input has been consumed.
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.src.len()
+    }
+
+    /// The next byte, if any.
+    pub fn peek(&self) -> Option<u8> {
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    /// A syntax error at the current offset.
+    pub fn error(&self, expected: &'static str) -> Error {
+        syntax(self.pos, expected)
+    }
+
+    /// Skips `LWS`; returns whether anything was skipped.
+    pub fn skip_lws(&mut self) -> bool {
+        let n = lws_len(&self.src.as_bytes()[self.pos..]);
+        self.pos += n;
+        n > 0
+    }
+
+    /// Consumes `b` if it is next.
+    pub fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Consumes `b` or fails with `expected`.
+    pub fn expect(&mut self, b: u8, expected: &'static str) -> Result<()> {
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(self.error(expected))
+        }
+    }
+
+    /// Consumes a separator surrounded by optional white space (`SWS b SWS`), e.g. `SEMI`,
+    /// `SLASH`, `EQUAL`, `COMMA`.
+    pub fn separator(&mut self, b: u8, expected: &'static str) -> Result<()> {
+        let save = self.pos;
+        self.skip_lws();
+        if self.eat(b) {
+            self.skip_lws();
+            Ok(())
+        } else {
+            self.pos = save;
+            Err(self.error(expected))
+        }
+    }
+
+    /// Consumes `SWS b SWS` if `b` comes next after optional white space.
+    pub fn eat_separator(&mut self, b: u8) -> bool {
+        self.separator(b, "").is_ok()
+    }
+
+    /// Consumes the longest run of bytes matching `pred` (possibly empty).
+    pub fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a str {
+        let bytes = self.src.as_bytes();
+        let start = self.pos;
+        let mut end = start;
+        while end < bytes.len() && pred(bytes[end]) {
+            end += 1;
+        }
+        self.pos = end;
+        // Only ASCII predicates are used, so `end` is always a char boundary; fall back safely.
+        self.src.get(start..end).unwrap_or("")
+    }
+
+    /// Consumes a non-empty run of bytes matching `pred`, or fails with `expected`.
+    pub fn take_while1(
+        &mut self,
+        pred: impl Fn(u8) -> bool,
+        expected: &'static str,
+    ) -> Result<&'a str> {
+        let s = self.take_while(pred);
+        if s.is_empty() {
+            Err(self.error(expected))
+        } else {
+            Ok(s)
+        }
+    }
+
+    /// Consumes a `token`.
+    pub fn token(&mut self, expected: &'static str) -> Result<&'a str> {
+        self.take_while1(is_token_char, expected)
+    }
+
+    /// Consumes a quoted string (`"..."` with `\` escapes) and returns its inner raw text
+    /// (escapes kept; see [`unquote`]).
+    pub fn quoted_string(&mut self) -> Result<&'a str> {
+        self.expect(b'"', "quoted-string")?;
+        let bytes = self.src.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok(&self.src[start..i]);
+                }
+                b'\\' => {
+                    // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+                    match bytes.get(i + 1) {
+                        Some(b'\r' | b'\n') | None => {
+                            return Err(syntax(i + 1, "escaped character"));
+                        }
+                        Some(b) if *b >= 0x80 => {
+                            return Err(syntax(i + 1, "escaped ASCII character"));
+                        }
+                        Some(_) => i += 2,
+                    }
+                }
+                b'\r' => {
+                    let n = lws_len(&bytes[i..]);
+                    if n == 0 {
+                        return Err(syntax(i, "closing quote"));
+                    }
+                    i += n;
+                }
+                b'\n' | 0 => return Err(syntax(i, "closing quote")),
+                _ => i += 1,
+            }
+        }
+        Err(syntax(bytes.len(), "closing quote"))
+    }
+
+    /// Consumes a decimal number (`1*DIGIT`) that must fit in a `u32`.
+    pub fn number_u32(&mut self, expected: &'static str) -> Result<u32> {
+        let start = self.pos;
+        let digits = self.take_while1(|b| b.is_ascii_digit(), expected)?;
+        parse_u32(digits).ok_or(syntax(start, "number below 2^32"))
+    }
+
+    /// Skips trailing white space and requires the end of the input.
+    pub fn end(&mut self, expected: &'static str) -> Result<()> {
+        self.skip_lws();
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(self.error(expected))
+        }
+    }
+
+    /// Consumes `*( SEMI generic-param )` of a header value, where `generic-param = token
+    /// [ EQUAL gen-value ]` and `gen-value = token / host / quoted-string`.
+    pub fn header_params(&mut self) -> Result<Params<'a>> {
+        let start = self.pos;
+        let mut end = self.pos;
+        loop {
+            let save = self.pos;
+            self.skip_lws();
+            if !self.eat(b';') {
+                self.pos = save;
+                break;
+            }
+            self.skip_lws();
+            self.token("parameter name")?;
+            let after_name = self.pos;
+            self.skip_lws();
+            if self.eat(b'=') {
+                self.skip_lws();
+                self.gen_value()?;
+            } else {
+                self.pos = after_name;
+            }
+            end = self.pos;
+        }
+        self.pos = end;
+        Ok(Params::new(&self.src[start..end]))
+    }
+
+    /// Consumes a `gen-value`: token, host (including an IPv6 reference) or quoted string.
+    pub fn gen_value(&mut self) -> Result<&'a str> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'"') => {
+                self.quoted_string()?;
+            }
+            Some(b'[') => {
+                self.take_while(|b| {
+                    b != b']' && (b.is_ascii_hexdigit() || b == b':' || b == b'.' || b == b'[')
+                });
+                self.expect(b']', "closing ] of IPv6 reference")?;
+            }
+            _ => {
+                self.token("parameter value")?;
+            }
+        }
+        Ok(&self.src[start..self.pos])
+    }
+}
+
+/// Parses a run of ASCII digits into a `u32`, `None` on overflow or non-digits.
+pub fn parse_u32(digits: &str) -> Option<u32> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let significant = digits.trim_start_matches('0');
+    if significant.len() > 10 {
+        return None;
+    }
+    let v = significant
+        .bytes()
+        .fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+    u32::try_from(v).ok()
+}
+
+/// One `name[=value]` parameter. The value is raw: quoted values keep their quotes and
+/// escapes (see [`Param::text`]), URI parameters keep their `%` escapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param<'a> {
+    /// Parameter name as written (compare with [`eq_ignore_case`]).
+    pub name: &'a str,
+    /// Raw value, `None` for a flag parameter such as `lr`.
+    pub value: Option<&'a str>,
+}
+
+impl<'a> Param<'a> {
+    /// The value with surrounding quotes removed (escapes still in place), borrowed.
+    pub fn value_unquoted(&self) -> Option<&'a str> {
+        self.value.map(strip_quotes)
+    }
+
+    /// The value as text: quotes removed and `\` escapes undone.
+    pub fn text(&self) -> Option<Cow<'a, str>> {
+        self.value.map(|v| {
+            if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
+                unquote(&v[1..v.len() - 1])
+            } else {
+                Cow::Borrowed(v)
+            }
+        })
+    }
+}
+
+impl fmt::Display for Param<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)?;
+        if let Some(v) = self.value {
+            write!(f, "={v}")?;
+        }
+        Ok(())
+    }
+}
+
+fn strip_quotes(v: &str) -> &str {
+    if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
+        &v[1..v.len() - 1]
+    } else {
+        v
+    }
+}
+
+/// A lazy view over already validated `;name[=value]` parameters.
+///
+/// Holding only the raw slice keeps parsing allocation-free; lookups scan it (parameter lists
+/// are short, so this is faster than building a map).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Params<'a> {
+    raw: &'a str,
+}
+
+impl<'a> Params<'a> {
+    /// Wraps raw parameter text that a parser has validated (starting with `;`, or empty).
+    pub(crate) fn new(raw: &'a str) -> Self {
+        Self { raw }
+    }
+
+    /// The raw text, starting with `;` (empty when there are no parameters).
+    pub fn as_str(&self) -> &'a str {
+        self.raw
+    }
+
+    /// Whether there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// The parameters in order.
+    pub fn iter(&self) -> ParamIter<'a> {
+        ParamIter { rest: self.raw }
+    }
+
+    /// The first parameter called `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<Param<'a>> {
+        self.iter().find(|p| eq_ignore_case(p.name, name))
+    }
+
+    /// Whether a parameter called `name` is present (with or without value).
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The value of `name` with quotes stripped, when present with a value.
+    pub fn value(&self, name: &str) -> Option<&'a str> {
+        self.get(name).and_then(|p| p.value_unquoted())
+    }
+}
+
+impl fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Params<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in self.iter() {
+            write!(f, ";{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<'a> IntoIterator for Params<'a> {
+    type Item = Param<'a>;
+    type IntoIter = ParamIter<'a>;
+    fn into_iter(self) -> ParamIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Params`].
+#[derive(Debug, Clone)]
+pub struct ParamIter<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for ParamIter<'a> {
+    type Item = Param<'a>;
+
+    fn next(&mut self) -> Option<Param<'a>> {
+        let s = self.rest.trim_start_matches(is_ws_char);
+        let s = s.strip_prefix(';')?.trim_start_matches(is_ws_char);
+        let name_len = s.find(['=', ';', ' ', '\t', '\r', '\n']).unwrap_or(s.len());
+        let (name, after) = s.split_at(name_len);
+        let after_ws = after.trim_start_matches(is_ws_char);
+        if let Some(v) = after_ws.strip_prefix('=') {
+            let v = v.trim_start_matches(is_ws_char);
+            let len = value_len(v);
+            self.rest = &v[len..];
+            Some(Param {
+                name,
+                value: Some(&v[..len]),
+            })
+        } else {
+            self.rest = after;
+            Some(Param { name, value: None })
+        }
+    }
+}
+
+fn is_ws_char(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// Length of a raw parameter value at the start of `v`: a whole quoted string, or up to the
+/// next `;`, `?`, `,`, `>` or white space.
+fn value_len(v: &str) -> usize {
+    let bytes = v.as_bytes();
+    if bytes.first() == Some(&b'"') {
+        let mut i = 1;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => i += 2,
+                b'"' => return i + 1,
+                _ => i += 1,
+            }
+        }
+        return bytes.len();
+    }
+    bytes
+        .iter()
+        .position(|b| matches!(b, b';' | b'?' | b',' | b'>' | b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(bytes.len())
+}
+
+/// Splits a list header value at commas that are outside quoted strings and `<...>`,
+/// yielding each element trimmed of white space together with its offset in `value`.
+///
+/// A value that is blank yields nothing; empty elements between commas are yielded as empty
+/// strings so that the element's own parser reports them.
+pub fn split_list(value: &str) -> SplitList<'_> {
+    SplitList {
+        value,
+        pos: 0,
+        done: trim_lws(value).is_empty(),
+    }
+}
+
+/// Iterator returned by [`split_list`].
+#[derive(Debug, Clone)]
+pub struct SplitList<'a> {
+    value: &'a str,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for SplitList<'a> {
+    type Item = (&'a str, usize);
+
+    fn next(&mut self) -> Option<(&'a str, usize)> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.value.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        let mut in_quotes = false;
+        let mut in_angle = false;
+        let end = loop {
+            let Some(&b) = bytes.get(i) else {
+                self.done = true;
+                break i;
+            };
+            match b {
+                b'\\' if in_quotes => i += 1,
+                b'"' => in_quotes = !in_quotes,
+                b'<' if !in_quotes => in_angle = true,
+                b'>' if !in_quotes => in_angle = false,
+                b',' if !in_quotes && !in_angle => {
+                    self.pos = i + 1;
+                    break i;
+                }
+                _ => {}
+            }
+            i += 1;
+        };
+        let end = end.min(bytes.len());
+        let piece = &self.value[start..end];
+        let lead = piece.len() - piece.trim_start_matches(is_ws_char).len();
+        Some((trim_lws(piece), start + lead))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lws_includes_folding_but_not_bare_crlf() {
+        assert_eq!(lws_len(b" \t\r\n  x"), 6);
+        assert_eq!(lws_len(b"\r\nx"), 0);
+        assert_eq!(lws_len(b"x"), 0);
+    }
+
+    #[test]
+    fn quoted_string_with_escapes() {
+        let mut s = Scanner::new(r#""a \"b\" \\ c" rest"#);
+        let inner = s.quoted_string().unwrap();
+        assert_eq!(inner, r#"a \"b\" \\ c"#);
+        assert_eq!(unquote(inner), r#"a "b" \ c"#);
+        assert_eq!(s.rest(), " rest");
+    }
+
+    #[test]
+    fn unterminated_quote_names_offset() {
+        let mut s = Scanner::new("\"abc");
+        assert_eq!(
+            s.quoted_string(),
+            Err(Error::Syntax {
+                offset: 4,
+                expected: "closing quote"
+            })
+        );
+    }
+
+    #[test]
+    fn header_params_with_lws_and_quotes() {
+        let mut s = Scanner::new(" ; tag = abc ;lr; x=\"a;b\" ;maddr=[::1]");
+        let p = s.header_params().unwrap();
+        assert!(s.is_empty());
+        let all: Vec<_> = p.iter().collect();
+        assert_eq!(all.len(), 4);
+        assert_eq!(p.value("TAG"), Some("abc"));
+        assert_eq!(
+            p.get("lr"),
+            Some(Param {
+                name: "lr",
+                value: None
+            })
+        );
+        assert_eq!(p.value("x"), Some("a;b"));
+        assert_eq!(p.value("maddr"), Some("[::1]"));
+    }
+
+    #[test]
+    fn header_params_error_offset() {
+        let mut s = Scanner::new(";tag=");
+        assert_eq!(
+            s.header_params(),
+            Err(Error::Syntax {
+                offset: 5,
+                expected: "parameter value"
+            })
+        );
+    }
+
+    #[test]
+    fn split_respects_quotes_and_angles() {
+        let v = r#" "x,\"y" <sip:a,b>;q=1 ,sip:c , "#;
+        let items: Vec<_> = split_list(v).collect();
+        assert_eq!(items[0], (r#""x,\"y" <sip:a,b>;q=1"#, 1));
+        assert_eq!(items[1].0, "sip:c");
+        assert_eq!(items[2].0, "");
+        assert_eq!(split_list("  ").count(), 0);
+    }
+
+    #[test]
+    fn numbers_overflow() {
+        assert_eq!(parse_u32("4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32("4294967296"), None);
+        assert_eq!(parse_u32("000000000001"), Some(1));
+        assert_eq!(parse_u32("36893488147419103232"), None);
+        assert_eq!(parse_u32(""), None);
+    }
+}

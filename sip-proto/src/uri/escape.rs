@@ -1,0 +1,185 @@
+//! `%HH` escapes of URIs (RFC 3261 §25.1 `escaped`): validation, lazy unescaping and
+//! escape-insensitive comparison without allocating.
+
+use std::borrow::Cow;
+
+use crate::error::Result;
+use crate::grammar::syntax;
+
+/// `unreserved = alphanum / mark`, `mark = - _ . ! ~ * ' ( )`.
+pub const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+/// Characters allowed unescaped in the user part: unreserved and `& = + $ , ; ? /`.
+pub const fn is_user_char(b: u8) -> bool {
+    is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/')
+}
+
+/// Characters allowed unescaped in a password: unreserved and `& = + $ ,`.
+pub const fn is_password_char(b: u8) -> bool {
+    is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',')
+}
+
+/// `paramchar` minus the escapes: unreserved and `[ ] / : & + $`.
+pub const fn is_param_char(b: u8) -> bool {
+    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$')
+}
+
+/// Header name/value characters: unreserved and `[ ] / ? : + $`.
+pub const fn is_header_char(b: u8) -> bool {
+    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
+}
+
+/// Checks that `s` consists of `allowed` bytes and well-formed `%HH` escapes. `base` is the
+/// offset of `s` in the text being parsed, so errors point into the caller's input.
+pub fn check(s: &str, allowed: fn(u8) -> bool, base: usize, expected: &'static str) -> Result<()> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            if !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
+                return Err(syntax(base + i, "two hex digits after %"));
+            }
+            i += 3;
+        } else if allowed(b) {
+            i += 1;
+        } else {
+            return Err(syntax(base + i, expected));
+        }
+    }
+    Ok(())
+}
+
+/// Length of the leading run of `allowed` bytes and `%HH` escapes in `s`.
+pub fn span(s: &str, allowed: fn(u8) -> bool) -> usize {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            {
+                i += 3;
+            } else {
+                break;
+            }
+        } else if allowed(bytes[i]) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+fn hex(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => 0,
+    }
+}
+
+/// The bytes of `s` with `%HH` escapes decoded, one at a time.
+#[derive(Debug, Clone)]
+pub struct Unescaped<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Iterator for Unescaped<'_> {
+    type Item = u8;
+    fn next(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.pos)?;
+        if b == b'%' && self.pos + 2 < self.bytes.len() {
+            let (h, l) = (self.bytes[self.pos + 1], self.bytes[self.pos + 2]);
+            if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() {
+                self.pos += 3;
+                return Some(hex(h) << 4 | hex(l));
+            }
+        }
+        self.pos += 1;
+        Some(b)
+    }
+}
+
+/// Iterates over the unescaped bytes of `s`.
+pub fn unescaped(s: &str) -> Unescaped<'_> {
+    Unescaped {
+        bytes: s.as_bytes(),
+        pos: 0,
+    }
+}
+
+/// `s` with `%HH` escapes decoded; borrowed when there is none. Escapes that do not form UTF-8
+/// are replaced by U+FFFD.
+pub fn unescape(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
+    let bytes: Vec<u8> = unescaped(s).collect();
+    match String::from_utf8(bytes) {
+        Ok(text) => Cow::Owned(text),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
+}
+
+/// Compares two escaped strings by their unescaped bytes, exactly.
+pub fn eq_unescaped(a: &str, b: &str) -> bool {
+    unescaped(a).eq(unescaped(b))
+}
+
+/// Compares two escaped strings by their unescaped bytes, ASCII case-insensitively.
+pub fn eq_unescaped_ignore_case(a: &str, b: &str) -> bool {
+    unescaped(a)
+        .map(|c| c.to_ascii_lowercase())
+        .eq(unescaped(b).map(|c| c.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescape_borrows_when_clean() {
+        assert!(matches!(unescape("alice"), Cow::Borrowed("alice")));
+        assert_eq!(unescape("%61lice%20x"), "alice x");
+        assert_eq!(unescape("null-%00-null"), "null-\0-null");
+        assert_eq!(unescape("a%"), "a%");
+    }
+
+    #[test]
+    fn compare_escaped() {
+        assert!(eq_unescaped("%61lice", "alice"));
+        assert!(!eq_unescaped("%41lice", "alice"));
+        assert!(eq_unescaped_ignore_case("%41lice", "alice"));
+    }
+
+    #[test]
+    fn check_reports_offset() {
+        assert!(check("a%2Fb", is_user_char, 0, "user").is_ok());
+        assert_eq!(
+            check("ab%zz", is_user_char, 10, "user"),
+            Err(crate::Error::Syntax {
+                offset: 12,
+                expected: "two hex digits after %"
+            })
+        );
+        assert_eq!(
+            check("a b", is_user_char, 0, "user"),
+            Err(crate::Error::Syntax {
+                offset: 1,
+                expected: "user"
+            })
+        );
+    }
+}

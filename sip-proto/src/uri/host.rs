@@ -1,0 +1,174 @@
+//! The host part of SIP URIs and Via headers: a domain name, an IPv4 address or a bracketed
+//! IPv6 reference (RFC 3261 §25.1, RFC 5118).
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::error::Result;
+use crate::grammar::{Scanner, syntax};
+
+/// A host: domain name (kept as written), IPv4 address or IPv6 reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Host<'a> {
+    /// A domain name, as written (compare with [`Host::rfc_eq`]: case-insensitive).
+    Domain(&'a str),
+    /// A dotted-quad IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 address, written between `[` and `]`.
+    Ipv6(Ipv6Addr),
+}
+
+fn is_host_char(b: u8) -> bool {
+    // RFC 3261 allows alphanum, '-' and '.'; '_' is tolerated because real deployments use it.
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')
+}
+
+impl<'a> Host<'a> {
+    /// Parses a whole string as a host.
+    pub fn parse(s: &'a str) -> Result<Self> {
+        let mut sc = Scanner::new(s);
+        let host = Self::scan(&mut sc)?;
+        if !sc.is_empty() {
+            return Err(sc.error("end of host"));
+        }
+        Ok(host)
+    }
+
+    /// Parses a host at the scanner's position and leaves the scanner after it.
+    pub fn scan(sc: &mut Scanner<'a>) -> Result<Self> {
+        let start = sc.pos();
+        if sc.eat(b'[') {
+            let inner = sc.take_while(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+            if !sc.eat(b']') {
+                return Err(sc.error("closing ] of IPv6 reference"));
+            }
+            return inner
+                .parse::<Ipv6Addr>()
+                .map(Host::Ipv6)
+                .map_err(|_| syntax(start + 1, "IPv6 address"));
+        }
+        let text = sc.take_while(is_host_char);
+        if text.is_empty() {
+            return Err(syntax(start, "host"));
+        }
+        if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return text
+                .parse::<Ipv4Addr>()
+                .map(Host::Ipv4)
+                .map_err(|_| syntax(start, "IPv4 address"));
+        }
+        let bytes = text.as_bytes();
+        if text.starts_with(['.', '-']) || text.contains("..") || bytes[bytes.len() - 1] == b'-' {
+            return Err(syntax(start, "domain name"));
+        }
+        Ok(Host::Domain(text))
+    }
+
+    /// The IP address when the host is one.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            Host::Domain(_) => None,
+            Host::Ipv4(a) => Some(IpAddr::V4(*a)),
+            Host::Ipv6(a) => Some(IpAddr::V6(*a)),
+        }
+    }
+
+    /// Host equality per RFC 3261 §19.1.4: domain names case-insensitive, addresses by value,
+    /// and a name never equals an address.
+    pub fn rfc_eq(&self, other: &Host<'_>) -> bool {
+        match (self, other) {
+            (Host::Domain(a), Host::Domain(b)) => a
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(b.trim_end_matches('.')),
+            (Host::Ipv4(a), Host::Ipv4(b)) => a == b,
+            (Host::Ipv6(a), Host::Ipv6(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl From<IpAddr> for Host<'_> {
+    fn from(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(a) => Host::Ipv4(a),
+            IpAddr::V6(a) => Host::Ipv6(a),
+        }
+    }
+}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d),
+            Host::Ipv4(a) => write!(f, "{a}"),
+            Host::Ipv6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+/// Parses `[ ":" port ]` right after a host; `sep_lws` allows white space around the colon
+/// (Via `sent-by` uses `COLON = SWS ":" SWS`, URIs do not).
+pub(crate) fn scan_port(sc: &mut Scanner<'_>, sep_lws: bool) -> Result<Option<u16>> {
+    let found = if sep_lws {
+        sc.eat_separator(b':')
+    } else {
+        sc.eat(b':')
+    };
+    if !found {
+        return Ok(None);
+    }
+    let start = sc.pos();
+    let digits = sc.take_while1(|b| b.is_ascii_digit(), "port")?;
+    crate::grammar::parse_u32(digits)
+        .and_then(|p| u16::try_from(p).ok())
+        .map(Some)
+        .ok_or(syntax(start, "port below 65536"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        assert_eq!(
+            Host::parse("Example.COM").unwrap(),
+            Host::Domain("Example.COM")
+        );
+        assert_eq!(
+            Host::parse("192.0.2.1").unwrap(),
+            Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1))
+        );
+        assert_eq!(
+            Host::parse("[2001:db8::10]").unwrap().to_string(),
+            "[2001:db8::10]"
+        );
+        assert_eq!(
+            Host::parse("[::ffff:192.0.2.1]")
+                .unwrap()
+                .ip()
+                .unwrap()
+                .to_string(),
+            "::ffff:192.0.2.1"
+        );
+    }
+
+    #[test]
+    fn refused() {
+        assert!(Host::parse("").is_err());
+        assert!(Host::parse("[2001:db8::10").is_err());
+        assert!(Host::parse("2001:db8::10").is_err());
+        assert!(Host::parse("[2001:db8:::10]").is_err());
+        assert!(Host::parse("1.2.3.999").is_err());
+        assert!(Host::parse("a..b").is_err());
+    }
+
+    #[test]
+    fn equality() {
+        assert!(Host::Domain("AtLanTa.CoM").rfc_eq(&Host::Domain("atlanta.com")));
+        assert!(
+            !Host::Domain("phone21.boxesbybob.com")
+                .rfc_eq(&Host::Ipv4(Ipv4Addr::new(192, 0, 2, 4)))
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! The Via header value (RFC 3261 §20.42, §18.2.1, RFC 3581 `rport`).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::error::Result;
+use crate::grammar::{Params, Scanner};
+use crate::uri::Host;
+use crate::uri::host_port;
+
+/// The magic cookie that starts every RFC 3261 branch.
+pub const BRANCH_MAGIC_COOKIE: &str = "z9hG4bK";
+
+/// One Via value: `SIP/2.0/UDP host:port;branch=...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Via<'a> {
+    /// Protocol name, normally `SIP`.
+    pub protocol: &'a str,
+    /// Protocol version, normally `2.0`.
+    pub version: &'a str,
+    /// Transport as written (`UDP`, `TCP`, `TLS`, `WS`, `WSS`, `SCTP`, ...).
+    pub transport: &'a str,
+    /// The `sent-by` host.
+    pub host: Host<'a>,
+    /// The `sent-by` port, if given.
+    pub port: Option<u16>,
+    /// All parameters (`branch`, `received`, `rport`, `maddr`, `ttl`, others).
+    pub params: Params<'a>,
+}
+
+/// The `rport` parameter (RFC 3581).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rport {
+    /// `rport` without value: the client asks to be told its source port.
+    Requested,
+    /// `rport=PORT` filled in by the server.
+    Port(u16),
+}
+
+impl<'a> Via<'a> {
+    /// Parses one Via value (already split at top-level commas; may contain folded LWS).
+    pub fn parse(value: &'a str) -> Result<Self> {
+        let mut sc = Scanner::new(value);
+        sc.skip_lws();
+        let protocol = sc.token("protocol name")?;
+        sc.separator(b'/', "/ after protocol name")?;
+        let version = sc.token("protocol version")?;
+        sc.separator(b'/', "/ after protocol version")?;
+        let transport = sc.token("transport")?;
+        if !sc.skip_lws() {
+            return Err(sc.error("white space before sent-by"));
+        }
+        let host = Host::scan(&mut sc)?;
+        let port = host_port(&mut sc, true)?;
+        let params = sc.header_params()?;
+        sc.end("; Via parameter or end of value")?;
+        let via = Via {
+            protocol,
+            version,
+            transport,
+            host,
+            port,
+            params,
+        };
+        via.check_params(&sc)?;
+        Ok(via)
+    }
+
+    /// Checks the parameters whose values have a grammar (ttl, rport, received, maddr).
+    fn check_params(&self, sc: &Scanner<'a>) -> Result<()> {
+        let offset_of = |name: &str| {
+            self.params.get(name).and_then(|p| p.value).map_or(0, |v| {
+                (v.as_ptr() as usize).saturating_sub(sc.src().as_ptr() as usize)
+            })
+        };
+        let err = |name, expected| crate::grammar::syntax(offset_of(name), expected);
+        if let Some(p) = self.params.get("ttl") {
+            if p.value.and_then(|v| v.parse::<u8>().ok()).is_none() {
+                return Err(err("ttl", "ttl of 0..=255"));
+            }
+        }
+        if let Some(p) = self.params.get("rport") {
+            if p.value.is_some_and(|v| v.parse::<u16>().is_err()) {
+                return Err(err("rport", "rport port number"));
+            }
+        }
+        if let Some(p) = self.params.get("received") {
+            if p.value.is_none_or(|v| parse_ip(v).is_none()) {
+                return Err(err("received", "IP address in received"));
+            }
+        }
+        if let Some(p) = self.params.get("maddr") {
+            if p.value.is_none_or(|v| Host::parse(v).is_err()) {
+                return Err(err("maddr", "host in maddr"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `branch` parameter.
+    pub fn branch(&self) -> Option<&'a str> {
+        self.params.value("branch")
+    }
+
+    /// Whether the branch starts with the RFC 3261 magic cookie `z9hG4bK`.
+    pub fn has_rfc3261_branch(&self) -> bool {
+        self.branch()
+            .is_some_and(|b| b.starts_with(BRANCH_MAGIC_COOKIE))
+    }
+
+    /// The `received` parameter as an address.
+    pub fn received(&self) -> Option<IpAddr> {
+        self.params.value("received").and_then(parse_ip)
+    }
+
+    /// The `rport` parameter.
+    pub fn rport(&self) -> Option<Rport> {
+        let p = self.params.get("rport")?;
+        match p.value {
+            None => Some(Rport::Requested),
+            Some(v) => v.parse().ok().map(Rport::Port),
+        }
+    }
+
+    /// The `maddr` parameter.
+    pub fn maddr(&self) -> Option<Host<'a>> {
+        self.params.value("maddr").and_then(|v| Host::parse(v).ok())
+    }
+
+    /// The `ttl` parameter.
+    pub fn ttl(&self) -> Option<u8> {
+        self.params.value("ttl").and_then(|v| v.parse().ok())
+    }
+
+    /// Whether the transport is `t` (case-insensitive).
+    pub fn transport_is(&self, t: &str) -> bool {
+        self.transport.eq_ignore_ascii_case(t)
+    }
+}
+
+/// `received` holds an IPv4 or IPv6 address; tolerate a bracketed IPv6 reference too.
+fn parse_ip(v: &str) -> Option<IpAddr> {
+    let v = v
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(v);
+    v.parse().ok()
+}
+
+impl fmt::Display for Via<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{} {}",
+            self.protocol, self.version, self.transport, self.host
+        )?;
+        if let Some(p) = self.port {
+            write!(f, ":{p}")?;
+        }
+        write!(f, "{}", self.params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn kamailio_via() {
+        let v = Via::parse(
+            "SIP/2.0/WS llqujp2dpm9r.invalid;branch=z9hG4bK4186651;rport=41634;received=127.0.0.1",
+        )
+        .unwrap();
+        assert_eq!(v.transport, "WS");
+        assert_eq!(v.host, Host::Domain("llqujp2dpm9r.invalid"));
+        assert_eq!(v.port, None);
+        assert_eq!(v.branch(), Some("z9hG4bK4186651"));
+        assert!(v.has_rfc3261_branch());
+        assert_eq!(v.rport(), Some(Rport::Port(41634)));
+        assert_eq!(v.received(), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    }
+
+    #[test]
+    fn folded_and_spaced() {
+        // RFC 4475 wsinv.
+        let v = Via::parse(" SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw").unwrap();
+        assert_eq!((v.protocol, v.version, v.transport), ("SIP", "2.0", "UDP"));
+        assert_eq!(v.host, Host::Ipv4(Ipv4Addr::new(192, 0, 2, 2)));
+        assert!(!v.has_rfc3261_branch());
+        let v = Via::parse("SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239")
+            .unwrap();
+        assert_eq!(v.branch(), Some("z9hG4bK30239"));
+        let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1] : 5070 ;rport;maddr=[2001:db8::1];ttl=1")
+            .unwrap();
+        assert_eq!(v.port, Some(5070));
+        assert_eq!(v.rport(), Some(Rport::Requested));
+        assert_eq!(v.maddr().unwrap().to_string(), "[2001:db8::1]");
+        assert_eq!(v.ttl(), Some(1));
+        assert_eq!(
+            v.to_string(),
+            "SIP/2.0/UDP [2001:db8::9:1]:5070;rport;maddr=[2001:db8::1];ttl=1"
+        );
+    }
+
+    #[test]
+    fn refused() {
+        assert_eq!(
+            Via::parse("SIP/2.0 host"),
+            Err(Error::Syntax {
+                offset: 7,
+                expected: "/ after protocol version"
+            })
+        );
+        assert!(Via::parse("SIP/2.0/UDP").is_err());
+        assert!(Via::parse("SIP/2.0/UDP host:99999").is_err());
+        assert!(Via::parse("SIP/2.0/UDP host;ttl=300").is_err());
+        assert!(Via::parse("SIP/2.0/UDP host;received=example.com").is_err());
+        assert!(Via::parse("SIP/2.0/UDP host;branch=a b").is_err());
+        assert_eq!(
+            Via::parse("SIP/2.0/UDP host;rport=x"),
+            Err(Error::Syntax {
+                offset: 23,
+                expected: "rport port number"
+            })
+        );
+    }
+}
