@@ -1,0 +1,405 @@
+//! Header field names: every standard SIP name, its compact form, and extension names kept raw.
+//!
+//! Names compare case-insensitively (RFC 3261 §7.3.1) and a compact form equals its full name
+//! (`i` is `Call-ID`). Unknown names stay [`HeaderName::Extension`] with the text as written.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+macro_rules! standard_headers {
+    ($( $(#[$doc:meta])* $variant:ident => $canonical:literal $(, $compact:literal)? ;)*) => {
+        /// The name of a header field.
+        ///
+        /// Equality and hashing are case-insensitive for [`HeaderName::Extension`], so
+        /// `Extension("X-Foo") == Extension("x-foo")`.
+        #[derive(Debug, Clone, Copy)]
+        #[non_exhaustive]
+        pub enum HeaderName<'a> {
+            $( $(#[$doc])* $variant, )*
+            /// A name this crate does not know, as written in the message.
+            Extension(&'a str),
+        }
+
+        /// Standard names in table order: `(variant, canonical spelling, compact form)`.
+        /// The index into this table is what the parser stores per header slot.
+        const STANDARD: &[(HeaderName<'static>, &str, Option<u8>)] = &[
+            $( (HeaderName::$variant, $canonical, standard_headers!(@compact $($compact)?)), )*
+        ];
+
+        impl HeaderName<'_> {
+            /// Index of this name in the standard table, `None` for an extension.
+            pub(crate) fn standard_index(&self) -> Option<u8> {
+                let mut i = 0u8;
+                $(
+                    if let HeaderName::$variant = self {
+                        return Some(i);
+                    }
+                    i += 1;
+                )*
+                let _ = i;
+                None
+            }
+        }
+    };
+    (@compact $c:literal) => { Some($c) };
+    (@compact) => { None };
+}
+
+// Ordered so the headers of a typical request come first: lookups scan this table.
+standard_headers! {
+    /// `Via` (compact `v`).
+    Via => "Via", b'v';
+    /// `From` (compact `f`).
+    From => "From", b'f';
+    /// `To` (compact `t`).
+    To => "To", b't';
+    /// `Call-ID` (compact `i`).
+    CallId => "Call-ID", b'i';
+    /// `CSeq`.
+    CSeq => "CSeq";
+    /// `Contact` (compact `m`).
+    Contact => "Contact", b'm';
+    /// `Max-Forwards`.
+    MaxForwards => "Max-Forwards";
+    /// `Content-Length` (compact `l`).
+    ContentLength => "Content-Length", b'l';
+    /// `Content-Type` (compact `c`).
+    ContentType => "Content-Type", b'c';
+    /// `Route`.
+    Route => "Route";
+    /// `Record-Route`.
+    RecordRoute => "Record-Route";
+    /// `Expires`.
+    Expires => "Expires";
+    /// `Allow`.
+    Allow => "Allow";
+    /// `Supported` (compact `k`).
+    Supported => "Supported", b'k';
+    /// `Require`.
+    Require => "Require";
+    /// `Proxy-Require`.
+    ProxyRequire => "Proxy-Require";
+    /// `Unsupported`.
+    Unsupported => "Unsupported";
+    /// `User-Agent`.
+    UserAgent => "User-Agent";
+    /// `Server`.
+    Server => "Server";
+    /// `Authorization`.
+    Authorization => "Authorization";
+    /// `Proxy-Authorization`.
+    ProxyAuthorization => "Proxy-Authorization";
+    /// `WWW-Authenticate`.
+    WwwAuthenticate => "WWW-Authenticate";
+    /// `Proxy-Authenticate`.
+    ProxyAuthenticate => "Proxy-Authenticate";
+    /// `Authentication-Info`.
+    AuthenticationInfo => "Authentication-Info";
+    /// `Accept`.
+    Accept => "Accept";
+    /// `Accept-Encoding`.
+    AcceptEncoding => "Accept-Encoding";
+    /// `Accept-Language`.
+    AcceptLanguage => "Accept-Language";
+    /// `Alert-Info`.
+    AlertInfo => "Alert-Info";
+    /// `Allow-Events` (compact `u`).
+    AllowEvents => "Allow-Events", b'u';
+    /// `Call-Info`.
+    CallInfo => "Call-Info";
+    /// `Content-Disposition`.
+    ContentDisposition => "Content-Disposition";
+    /// `Content-Encoding` (compact `e`).
+    ContentEncoding => "Content-Encoding", b'e';
+    /// `Content-Language`.
+    ContentLanguage => "Content-Language";
+    /// `Date`.
+    Date => "Date";
+    /// `Error-Info`.
+    ErrorInfo => "Error-Info";
+    /// `Event` (compact `o`).
+    Event => "Event", b'o';
+    /// `Identity` (compact `y`).
+    Identity => "Identity", b'y';
+    /// `In-Reply-To`.
+    InReplyTo => "In-Reply-To";
+    /// `MIME-Version`.
+    MimeVersion => "MIME-Version";
+    /// `Min-Expires`.
+    MinExpires => "Min-Expires";
+    /// `Min-SE`.
+    MinSe => "Min-SE";
+    /// `Organization`.
+    Organization => "Organization";
+    /// `Path`.
+    Path => "Path";
+    /// `Priority`.
+    Priority => "Priority";
+    /// `RAck`.
+    RAck => "RAck";
+    /// `Reason`.
+    Reason => "Reason";
+    /// `Refer-To` (compact `r`).
+    ReferTo => "Refer-To", b'r';
+    /// `Referred-By` (compact `b`).
+    ReferredBy => "Referred-By", b'b';
+    /// `Replaces`.
+    Replaces => "Replaces";
+    /// `Reply-To`.
+    ReplyTo => "Reply-To";
+    /// `Retry-After`.
+    RetryAfter => "Retry-After";
+    /// `RSeq`.
+    RSeq => "RSeq";
+    /// `Service-Route`.
+    ServiceRoute => "Service-Route";
+    /// `Session-Expires` (compact `x`).
+    SessionExpires => "Session-Expires", b'x';
+    /// `Subject` (compact `s`).
+    Subject => "Subject", b's';
+    /// `Subscription-State`.
+    SubscriptionState => "Subscription-State";
+    /// `Timestamp`.
+    Timestamp => "Timestamp";
+    /// `Warning`.
+    Warning => "Warning";
+    /// `Accept-Contact` (compact `a`).
+    AcceptContact => "Accept-Contact", b'a';
+    /// `Reject-Contact` (compact `j`).
+    RejectContact => "Reject-Contact", b'j';
+    /// `Request-Disposition` (compact `d`).
+    RequestDisposition => "Request-Disposition", b'd';
+    /// `P-Asserted-Identity`.
+    PAssertedIdentity => "P-Asserted-Identity";
+    /// `P-Preferred-Identity`.
+    PPreferredIdentity => "P-Preferred-Identity";
+    /// `Privacy`.
+    Privacy => "Privacy";
+}
+
+/// Marker stored in a header slot for an extension name.
+pub(crate) const EXTENSION_INDEX: u8 = u8::MAX;
+
+impl<'a> HeaderName<'a> {
+    /// Recognises `name` (full or compact form, any case); unknown names become
+    /// [`HeaderName::Extension`] borrowing `name`.
+    pub fn parse(name: &'a str) -> Self {
+        match lookup(name) {
+            Some(i) => STANDARD[usize::from(i)].0,
+            None => HeaderName::Extension(name),
+        }
+    }
+
+    /// The canonical spelling (`Call-ID`, `WWW-Authenticate`); an extension gives its text.
+    pub fn as_str(&self) -> &'a str {
+        match self.standard_index() {
+            Some(i) => STANDARD[usize::from(i)].1,
+            None => match self {
+                HeaderName::Extension(s) => s,
+                // standard_index() is Some for every other variant.
+                _ => "",
+            },
+        }
+    }
+
+    /// The compact form (`i` for Call-ID), if the name has one.
+    pub fn compact(&self) -> Option<char> {
+        self.standard_index()
+            .and_then(|i| STANDARD[usize::from(i)].2)
+            .map(char::from)
+    }
+
+    /// Whether this header's grammar is a comma-separated list, so that one header line may
+    /// carry several values (RFC 3261 §7.3.1). Authentication headers, `Date`, `User-Agent`,
+    /// `Server`, `Call-ID`, `CSeq`, `From`, `To` and extensions are never split.
+    pub fn is_list(&self) -> bool {
+        use HeaderName::*;
+        matches!(
+            self,
+            Via | Contact
+                | Route
+                | RecordRoute
+                | Allow
+                | Supported
+                | Require
+                | ProxyRequire
+                | Unsupported
+                | Accept
+                | AcceptEncoding
+                | AcceptLanguage
+                | AlertInfo
+                | AllowEvents
+                | CallInfo
+                | ContentEncoding
+                | ContentLanguage
+                | ErrorInfo
+                | InReplyTo
+                | Path
+                | Reason
+                | ServiceRoute
+                | Warning
+                | AcceptContact
+                | RejectContact
+                | RequestDisposition
+                | PAssertedIdentity
+                | PPreferredIdentity
+                | Privacy
+        )
+    }
+
+    /// Whether a request or response may carry this header at most once (RFC 3261 §7.3.1
+    /// and §20: the headers whose grammar is not a list). Used by validation to refuse
+    /// duplicates of `From`, `To`, `Call-ID`, `CSeq`, `Max-Forwards`, `Content-Length` ...
+    pub fn is_single(&self) -> bool {
+        use HeaderName::*;
+        matches!(
+            self,
+            From | To
+                | CallId
+                | CSeq
+                | MaxForwards
+                | ContentLength
+                | ContentType
+                | Expires
+                | MinExpires
+                | Date
+                | RSeq
+                | RAck
+                | SessionExpires
+                | MinSe
+                | SubscriptionState
+                | Event
+                | ReferTo
+                | ReferredBy
+                | Timestamp
+        )
+    }
+
+    pub(crate) fn from_index(index: u8, raw: &'a str) -> Self {
+        match STANDARD.get(usize::from(index)) {
+            Some(entry) => entry.0,
+            None => HeaderName::Extension(raw),
+        }
+    }
+}
+
+/// Finds the standard-table index for `name`, case-insensitively, full or compact form.
+pub(crate) fn lookup(name: &str) -> Option<u8> {
+    let bytes = name.as_bytes();
+    if bytes.len() == 1 {
+        let c = bytes[0].to_ascii_lowercase();
+        return STANDARD
+            .iter()
+            .position(|e| e.2 == Some(c))
+            .and_then(|i| u8::try_from(i).ok());
+    }
+    let first = bytes.first()?.to_ascii_lowercase();
+    STANDARD
+        .iter()
+        .position(|e| {
+            let cand = e.1.as_bytes();
+            cand.len() == bytes.len()
+                && cand[0].to_ascii_lowercase() == first
+                && cand.eq_ignore_ascii_case(bytes)
+        })
+        .and_then(|i| u8::try_from(i).ok())
+}
+
+impl PartialEq for HeaderName<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (HeaderName::Extension(a), HeaderName::Extension(b)) => a.eq_ignore_ascii_case(b),
+            _ => self.standard_index().is_some() && self.standard_index() == other.standard_index(),
+        }
+    }
+}
+
+impl Eq for HeaderName<'_> {}
+
+impl Hash for HeaderName<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            HeaderName::Extension(s) => {
+                state.write_u8(EXTENSION_INDEX);
+                for b in s.bytes() {
+                    state.write_u8(b.to_ascii_lowercase());
+                }
+            }
+            other => state.write_u8(other.standard_index().unwrap_or(EXTENSION_INDEX)),
+        }
+    }
+}
+
+impl fmt::Display for HeaderName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'a> From<&'a str> for HeaderName<'a> {
+    fn from(name: &'a str) -> Self {
+        HeaderName::parse(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_forms_map_to_full_names() {
+        let pairs = [
+            ("i", HeaderName::CallId),
+            ("m", HeaderName::Contact),
+            ("e", HeaderName::ContentEncoding),
+            ("l", HeaderName::ContentLength),
+            ("c", HeaderName::ContentType),
+            ("f", HeaderName::From),
+            ("s", HeaderName::Subject),
+            ("k", HeaderName::Supported),
+            ("t", HeaderName::To),
+            ("v", HeaderName::Via),
+            ("o", HeaderName::Event),
+            ("u", HeaderName::AllowEvents),
+            ("r", HeaderName::ReferTo),
+            ("b", HeaderName::ReferredBy),
+            ("x", HeaderName::SessionExpires),
+            ("y", HeaderName::Identity),
+            ("a", HeaderName::AcceptContact),
+            ("j", HeaderName::RejectContact),
+            ("d", HeaderName::RequestDisposition),
+        ];
+        for (compact, full) in pairs {
+            assert_eq!(HeaderName::parse(compact), full, "{compact}");
+            assert_eq!(
+                HeaderName::parse(&compact.to_uppercase()),
+                full,
+                "{compact}"
+            );
+            assert_eq!(full.compact(), compact.chars().next());
+        }
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_unknown_kept_raw() {
+        assert_eq!(HeaderName::parse("mAx-FoRwArDs"), HeaderName::MaxForwards);
+        assert_eq!(
+            HeaderName::parse("www-authenticate").as_str(),
+            "WWW-Authenticate"
+        );
+        let ext = HeaderName::parse("C%6Fntact");
+        assert_eq!(ext, HeaderName::Extension("c%6fNTACT"));
+        assert_ne!(ext, HeaderName::Contact);
+        assert_eq!(ext.as_str(), "C%6Fntact");
+        assert_eq!(HeaderName::parse("z"), HeaderName::Extension("z"));
+    }
+
+    #[test]
+    fn every_standard_name_round_trips() {
+        for (name, canonical, _) in STANDARD {
+            assert_eq!(HeaderName::parse(canonical), *name);
+            assert_eq!(name.as_str(), *canonical);
+        }
+        assert!(STANDARD.len() < usize::from(EXTENSION_INDEX));
+    }
+}

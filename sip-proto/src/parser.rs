@@ -1,0 +1,456 @@
+//! The message parser: start line (with `nom`), header lines (scanned with `memchr`), body
+//! sliced by `Content-Length`.
+//!
+//! Three entry points share one engine:
+//! - [`parse_stream`]: for TCP/TLS byte streams; says whether a whole message is there
+//!   ([`Parsed::Complete`] with the bytes consumed) or more bytes are needed
+//!   ([`Parsed::Partial`], not an error).
+//! - [`parse_datagram`]: for UDP datagrams and WebSocket messages; a body without
+//!   `Content-Length` runs to the end, and bytes after the body are reported as trailing
+//!   (RFC 4475 `dblreq`), not parsed.
+//! - [`MessageRef::parse`](crate::MessageRef::parse): exactly one message, nothing after it.
+//!
+//! Leading `CRLF`s before the start line are skipped (RFC 3261 §7.5). Lines may end in `CRLF`
+//! or a bare `LF`. The header section must be UTF-8. Nothing here allocates.
+
+use memchr::memchr;
+use nom::IResult;
+use nom::Parser as _;
+use nom::bytes::complete::{tag_no_case, take_while_m_n, take_while1};
+use nom::character::complete::{char, digit1};
+
+use crate::error::{Error, Result};
+use crate::grammar::is_token_char;
+use crate::header_name::HeaderName;
+use crate::headers::{HeaderTable, Slot};
+use crate::limits::Limits;
+use crate::message::{Layout, MessageRef, Span, StartSpans};
+
+/// Outcome of parsing from a stream buffer.
+// `Complete` carries the header table inline (about 1 KiB): boxing it would allocate on
+// every parse, which the zero-allocation design rules out.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Parsed<'a> {
+    /// A whole message is at the start of the buffer.
+    Complete {
+        /// The message, borrowing the buffer.
+        message: MessageRef<'a>,
+        /// How many bytes of the buffer it used (skipped leading `CRLF`s included).
+        consumed: usize,
+    },
+    /// The buffer holds the beginning of a message; read more and call again.
+    Partial,
+}
+
+/// A message parsed from one datagram, with whatever followed it.
+#[derive(Debug, Clone)]
+pub struct Datagram<'a> {
+    /// The first message in the datagram.
+    pub message: MessageRef<'a>,
+    /// Bytes after the message's body (empty for a well-formed datagram). RFC 3261 §18.3
+    /// says they are discarded.
+    pub trailing: &'a [u8],
+}
+
+/// Parses the message at the start of a stream buffer with default [`Limits`].
+///
+/// A missing `Content-Length` counts as zero (RFC 3261 §18.3 makes it mandatory on streams).
+/// Conflicting `Content-Length` values are an error: the stream cannot be framed any more.
+pub fn parse_stream(input: &[u8]) -> Result<Parsed<'_>> {
+    parse_stream_with(input, &Limits::default())
+}
+
+/// [`parse_stream`] with explicit limits.
+pub fn parse_stream_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
+    match parse_engine(input, limits, Mode::Stream)? {
+        Some((message, consumed)) => Ok(Parsed::Complete { message, consumed }),
+        None => Ok(Parsed::Partial),
+    }
+}
+
+/// Parses the first message of a datagram with default [`Limits`].
+///
+/// Without `Content-Length` the body runs to the end of the datagram; a `Content-Length`
+/// larger than the bytes present is an error (RFC 4475 `clerr`). With several
+/// `Content-Length` headers the first one frames the body ([`validate`](crate::validate)
+/// then answers 400).
+pub fn parse_datagram(input: &[u8]) -> Result<Datagram<'_>> {
+    parse_datagram_with(input, &Limits::default())
+}
+
+/// [`parse_datagram`] with explicit limits.
+pub fn parse_datagram_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Datagram<'a>> {
+    match parse_engine(input, limits, Mode::Datagram)? {
+        Some((message, consumed)) => Ok(Datagram {
+            message,
+            trailing: &input[consumed..],
+        }),
+        // Datagram mode never asks for more input.
+        None => Err(Error::Syntax {
+            offset: input.len(),
+            expected: "end of header section",
+        }),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Stream,
+    Datagram,
+    /// Index a header section whose body is kept elsewhere (the owned message).
+    HeadOnly,
+}
+
+/// Indexes a header section (start line to empty line) produced by this crate.
+pub(crate) fn parse_head_only(head: &str) -> Result<MessageRef<'_>> {
+    let limits = Limits {
+        max_message_size: usize::MAX / 2,
+        max_line_length: usize::MAX / 2,
+        ..Limits::default()
+    };
+    match parse_engine(head.as_bytes(), &limits, Mode::HeadOnly)? {
+        Some((message, _)) => Ok(message),
+        None => Err(Error::Syntax {
+            offset: head.len(),
+            expected: "end of header section",
+        }),
+    }
+}
+
+fn to_u32(n: usize, limits: &Limits) -> Result<u32> {
+    u32::try_from(n).map_err(|_| Error::Limit {
+        what: "message size",
+        limit: limits.max_message_size,
+        offset: n,
+    })
+}
+
+/// Returns `None` when the stream needs more bytes.
+fn parse_engine<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+    mode: Mode,
+) -> Result<Option<(MessageRef<'a>, usize)>> {
+    let need_more = |at: usize| -> Result<Option<(MessageRef<'a>, usize)>> {
+        match mode {
+            Mode::Stream if input.len() > limits.max_message_size => Err(Error::Limit {
+                what: "message size",
+                limit: limits.max_message_size,
+                offset: limits.max_message_size,
+            }),
+            Mode::Stream => Ok(None),
+            Mode::Datagram | Mode::HeadOnly => Err(Error::Syntax {
+                offset: at,
+                expected: "CRLF",
+            }),
+        }
+    };
+
+    // RFC 3261 §7.5: ignore CRLFs before the start line.
+    let mut pos = 0;
+    while let Some(b'\r' | b'\n') = input.get(pos) {
+        pos += 1;
+    }
+    let message_start = pos;
+
+    // Start line.
+    let Some((line_end, next)) = find_line(input, pos, limits)? else {
+        return need_more(input.len());
+    };
+    let start = parse_start_line(&input[pos..line_end], pos)?;
+    pos = next;
+
+    // Header lines.
+    let max_headers = limits.effective_max_headers();
+    let mut table = HeaderTable::default();
+    let head_end = loop {
+        let Some((line_end, next)) = find_line(input, pos, limits)? else {
+            return need_more(input.len());
+        };
+        let line = &input[pos..line_end];
+        if line.is_empty() {
+            break next;
+        }
+        if matches!(line[0], b' ' | b'\t') {
+            // A continuation line (folding): extends the previous header's value.
+            let Some(slot) = table.len.checked_sub(1).map(|i| &mut table.slots[i]) else {
+                return Err(Error::Syntax {
+                    offset: pos,
+                    expected: "header name",
+                });
+            };
+            let content = trim_ws_end(line);
+            let lead = content
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            if lead < content.len() {
+                let end = to_u32(pos + content.len(), limits)?;
+                if slot.value_len == 0 {
+                    slot.value_start = to_u32(pos + lead, limits)?;
+                }
+                slot.value_len = end - slot.value_start;
+            }
+        } else {
+            if table.len >= max_headers {
+                return Err(Error::Limit {
+                    what: "header count",
+                    limit: max_headers,
+                    offset: pos,
+                });
+            }
+            table.slots[table.len] = parse_header_line(line, pos, limits)?;
+            table.len += 1;
+        }
+        pos = next;
+    };
+
+    if head_end > limits.max_message_size {
+        return Err(Error::Limit {
+            what: "message size",
+            limit: limits.max_message_size,
+            offset: limits.max_message_size,
+        });
+    }
+    let head = std::str::from_utf8(&input[..head_end]).map_err(|e| Error::Syntax {
+        offset: e.valid_up_to(),
+        expected: "UTF-8 text",
+    })?;
+
+    // Body.
+    let content_length = content_length(head, &table, mode)?;
+    let available = input.len() - head_end;
+    let body_len = match (content_length, mode) {
+        (_, Mode::HeadOnly) => 0,
+        (Some(n), _) if head_end.saturating_add(n) > limits.max_message_size => {
+            return Err(Error::Limit {
+                what: "message size",
+                limit: limits.max_message_size,
+                offset: head_end,
+            });
+        }
+        (Some(n), _) if n <= available => n,
+        (Some(_), Mode::Stream) => return Ok(None),
+        (Some(_), Mode::Datagram) => {
+            return Err(Error::Syntax {
+                offset: input.len(),
+                expected: "as many body bytes as Content-Length says",
+            });
+        }
+        (None, Mode::Stream) => 0,
+        (None, Mode::Datagram) if available > limits.max_message_size - head_end => {
+            return Err(Error::Limit {
+                what: "message size",
+                limit: limits.max_message_size,
+                offset: limits.max_message_size,
+            });
+        }
+        (None, Mode::Datagram) => available,
+    };
+    let end = head_end + body_len;
+    let layout = Layout {
+        message_start: to_u32(message_start, limits)?,
+        start,
+        headers: table,
+        head_len: to_u32(head_end, limits)?,
+    };
+    Ok(Some((
+        MessageRef::from_parts(head, &input[head_end..end], layout),
+        end,
+    )))
+}
+
+/// Finds the line starting at `pos`: returns (end of content, start of next line), or
+/// `None` if no line end is in the buffer yet.
+fn find_line(input: &[u8], pos: usize, limits: &Limits) -> Result<Option<(usize, usize)>> {
+    let rest = &input[pos..];
+    let window = &rest[..rest.len().min(limits.max_line_length.saturating_add(2))];
+    match memchr(b'\n', window) {
+        Some(nl) => {
+            let content_end = if nl > 0 && rest[nl - 1] == b'\r' {
+                nl - 1
+            } else {
+                nl
+            };
+            if content_end > limits.max_line_length {
+                return Err(Error::Limit {
+                    what: "line length",
+                    limit: limits.max_line_length,
+                    offset: pos + limits.max_line_length,
+                });
+            }
+            Ok(Some((pos + content_end, pos + nl + 1)))
+        }
+        None if rest.len() > limits.max_line_length.saturating_add(1) => Err(Error::Limit {
+            what: "line length",
+            limit: limits.max_line_length,
+            offset: pos + limits.max_line_length,
+        }),
+        None => Ok(None),
+    }
+}
+
+fn trim_ws_end(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+fn parse_header_line(line: &[u8], pos: usize, limits: &Limits) -> Result<Slot> {
+    let name_len = line.iter().take_while(|&&b| is_token_char(b)).count();
+    if name_len == 0 {
+        return Err(Error::Syntax {
+            offset: pos,
+            expected: "header name",
+        });
+    }
+    if name_len > usize::from(u16::MAX) {
+        return Err(Error::Limit {
+            what: "header name length",
+            limit: usize::from(u16::MAX),
+            offset: pos,
+        });
+    }
+    let mut i = name_len;
+    while let Some(b' ' | b'\t') = line.get(i) {
+        i += 1;
+    }
+    if line.get(i) != Some(&b':') {
+        return Err(Error::Syntax {
+            offset: pos + i,
+            expected: "':' after header name",
+        });
+    }
+    i += 1;
+    while let Some(b' ' | b'\t') = line.get(i) {
+        i += 1;
+    }
+    let value_end = trim_ws_end(line).len().max(i);
+    // The name is token characters, hence ASCII: from_utf8 cannot fail here.
+    let name = std::str::from_utf8(&line[..name_len]).unwrap_or_default();
+    let mut slot = Slot::new(name, to_u32(pos, limits)?);
+    slot.value_start = to_u32(pos + i, limits)?;
+    slot.value_len = to_u32(value_end - i, limits)?;
+    Ok(slot)
+}
+
+/// Reads the framing `Content-Length`. In stream mode, differing values are fatal.
+fn content_length(head: &str, table: &HeaderTable, mode: Mode) -> Result<Option<usize>> {
+    let mut found: Option<usize> = None;
+    for slot in table.as_slice() {
+        if !slot.is(&HeaderName::ContentLength) {
+            continue;
+        }
+        let value = slot.value(head);
+        let n = parse_length(value).ok_or(Error::Syntax {
+            offset: slot.value_start as usize,
+            expected: "Content-Length digits",
+        })?;
+        match found {
+            None => found = Some(n),
+            Some(first) if first != n && mode == Mode::Stream => {
+                return Err(Error::Syntax {
+                    offset: slot.value_start as usize,
+                    expected: "one Content-Length value",
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(found)
+}
+
+/// Decimal digits only (so `-999` fails), saturating far above any size limit.
+fn parse_length(value: &str) -> Option<usize> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut n: usize = 0;
+    for b in value.bytes() {
+        n = n.saturating_mul(10).saturating_add(usize::from(b - b'0'));
+    }
+    Some(n)
+}
+
+type NomResult<'a, T> = IResult<&'a [u8], T, nom::error::Error<&'a [u8]>>;
+
+fn sip_version(i: &[u8]) -> NomResult<'_, &[u8]> {
+    nom::combinator::recognize((tag_no_case("SIP/"), digit1, char('.'), digit1)).parse(i)
+}
+
+fn request_uri(i: &[u8]) -> NomResult<'_, &[u8]> {
+    take_while1(|b: u8| b.is_ascii_graphic())(i)
+}
+
+fn status_code(i: &[u8]) -> NomResult<'_, &[u8]> {
+    take_while_m_n(3, 3, |b: u8| b.is_ascii_digit())(i)
+}
+
+/// Parses a start line (without its line end) found at byte `base` of the input.
+fn parse_start_line(line: &[u8], base: usize) -> Result<StartSpans> {
+    let offset_of = |rest: &[u8]| base + line.len() - rest.len();
+    let span_of = |part: &[u8]| Span {
+        start: (base + (part.as_ptr() as usize - line.as_ptr() as usize)) as u32,
+        len: part.len() as u32,
+    };
+    let fail = |rest: &[u8], expected: &'static str| Error::Syntax {
+        offset: offset_of(rest),
+        expected,
+    };
+    fn rest_of(e: nom::Err<nom::error::Error<&[u8]>>) -> &[u8] {
+        match e {
+            nom::Err::Error(e) | nom::Err::Failure(e) => e.input,
+            nom::Err::Incomplete(_) => &[],
+        }
+    }
+
+    if line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/") {
+        // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+        let (rest, version) = sip_version(line).map_err(|e| fail(rest_of(e), "SIP-Version"))?;
+        let (rest, _) = char::<_, nom::error::Error<&[u8]>>(' ')
+            .parse(rest)
+            .map_err(|e| fail(rest_of(e), "SP after SIP-Version"))?;
+        let (rest, code) =
+            status_code(rest).map_err(|e| fail(rest_of(e), "3-digit Status-Code"))?;
+        let status = code.iter().fold(0u16, |n, b| n * 10 + u16::from(b - b'0'));
+        if !(100..=699).contains(&status) {
+            return Err(fail(code, "Status-Code 100 to 699"));
+        }
+        // The reason phrase may be empty; tolerate a missing SP before an empty one.
+        let reason = match rest {
+            [] => rest,
+            [b' ', reason @ ..] => reason,
+            _ => return Err(fail(rest, "SP after Status-Code")),
+        };
+        if reason.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f) {
+            return Err(fail(reason, "Reason-Phrase text"));
+        }
+        Ok(StartSpans::Response {
+            version: span_of(version),
+            status,
+            reason: span_of(reason),
+        })
+    } else {
+        // Request-Line = Method SP Request-URI SP SIP-Version CRLF
+        let (rest, method) = take_while1::<_, _, nom::error::Error<&[u8]>>(is_token_char)(line)
+            .map_err(|e| fail(rest_of(e), "Method token"))?;
+        let (rest, _) = char::<_, nom::error::Error<&[u8]>>(' ')
+            .parse(rest)
+            .map_err(|e| fail(rest_of(e), "SP after Method"))?;
+        let (rest, uri) = request_uri(rest).map_err(|e| fail(rest_of(e), "Request-URI"))?;
+        let (rest, _) = char::<_, nom::error::Error<&[u8]>>(' ')
+            .parse(rest)
+            .map_err(|e| fail(rest_of(e), "SP after Request-URI"))?;
+        let (rest, version) = sip_version(rest).map_err(|e| fail(rest_of(e), "SIP-Version"))?;
+        if !rest.is_empty() {
+            return Err(fail(rest, "CRLF after SIP-Version"));
+        }
+        Ok(StartSpans::Request {
+            method: span_of(method),
+            uri: span_of(uri),
+            version: span_of(version),
+        })
+    }
+}
