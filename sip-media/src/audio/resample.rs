@@ -1,0 +1,149 @@
+//! Rate conversion between the 48 kHz pipeline and 8 kHz G.711, by an integer factor of 6.
+//!
+//! A windowed-sinc low-pass FIR removes what cannot be represented below 4 kHz before
+//! decimating, and the images after zero-stuffing when interpolating.
+
+const FACTOR: usize = 6;
+const TAPS: usize = 72;
+
+fn low_pass_taps() -> [f32; TAPS] {
+    let mut taps = [0f32; TAPS];
+    // Cut-off at 3.4 kHz of 48 kHz, Blackman window.
+    let cutoff = 3_400.0 / 48_000.0;
+    let middle = (TAPS - 1) as f32 / 2.0;
+    let mut sum = 0.0;
+    for (i, tap) in taps.iter_mut().enumerate() {
+        let x = i as f32 - middle;
+        let sinc = if x == 0.0 {
+            2.0 * cutoff
+        } else {
+            (2.0 * std::f32::consts::PI * cutoff * x).sin() / (std::f32::consts::PI * x)
+        };
+        let phase = 2.0 * std::f32::consts::PI * i as f32 / (TAPS - 1) as f32;
+        let window = 0.42 - 0.5 * phase.cos() + 0.08 * (2.0 * phase).cos();
+        *tap = sinc * window;
+        sum += *tap;
+    }
+    for tap in &mut taps {
+        *tap /= sum;
+    }
+    taps
+}
+
+/// 48 kHz → 8 kHz, keeping filter state across frames.
+#[derive(Debug, Clone)]
+pub struct Downsampler {
+    taps: [f32; TAPS],
+    history: Vec<f32>,
+}
+
+impl Default for Downsampler {
+    fn default() -> Self {
+        Downsampler {
+            taps: low_pass_taps(),
+            history: vec![0.0; TAPS],
+        }
+    }
+}
+
+impl Downsampler {
+    /// Converts `input` (48 kHz, length a multiple of 6) and appends to `output`.
+    pub fn process(&mut self, input: &[i16], output: &mut Vec<i16>) {
+        self.history.extend(input.iter().map(|&s| f32::from(s)));
+        let start = self.history.len() - input.len();
+        for i in (start..self.history.len()).step_by(FACTOR) {
+            let acc: f32 = self
+                .taps
+                .iter()
+                .enumerate()
+                .map(|(k, t)| t * self.history[i - k])
+                .sum();
+            output.push(acc.round().clamp(-32768.0, 32767.0) as i16);
+        }
+        let keep = self.history.len() - TAPS;
+        self.history.drain(..keep);
+    }
+}
+
+/// 8 kHz → 48 kHz, keeping filter state across frames.
+#[derive(Debug, Clone)]
+pub struct Upsampler {
+    taps: [f32; TAPS],
+    history: Vec<f32>,
+}
+
+impl Default for Upsampler {
+    fn default() -> Self {
+        Upsampler {
+            taps: low_pass_taps(),
+            history: vec![0.0; TAPS],
+        }
+    }
+}
+
+impl Upsampler {
+    /// Converts `input` (8 kHz) and appends six times as many samples to `output`.
+    pub fn process(&mut self, input: &[i16], output: &mut Vec<i16>) {
+        for &sample in input {
+            for phase in 0..FACTOR {
+                // Zero-stuffed stream: one real sample followed by five zeros, gain 6.
+                let value = if phase == 0 {
+                    f32::from(sample) * FACTOR as f32
+                } else {
+                    0.0
+                };
+                self.history.push(value);
+                let n = self.history.len() - 1;
+                let acc: f32 = self
+                    .taps
+                    .iter()
+                    .enumerate()
+                    .map(|(k, t)| t * self.history[n - k])
+                    .sum();
+                output.push(acc.round().clamp(-32768.0, 32767.0) as i16);
+            }
+            let keep = self.history.len() - TAPS;
+            self.history.drain(..keep);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::level::goertzel_dbfs;
+
+    fn tone(freq: f32, rate: f32, n: usize) -> Vec<i16> {
+        (0..n)
+            .map(|i| ((2.0 * std::f32::consts::PI * freq * i as f32 / rate).sin() * 16000.0) as i16)
+            .collect()
+    }
+
+    #[test]
+    fn tone_survives_down_and_up() {
+        let input = tone(1000.0, 48_000.0, 9600);
+        let mut down = Downsampler::default();
+        let mut narrow = Vec::new();
+        down.process(&input, &mut narrow);
+        assert_eq!(narrow.len(), 1600);
+        let level = goertzel_dbfs(&narrow[400..], 8000, 1000.0);
+        assert!(level > -10.0, "{level}");
+        let mut up = Upsampler::default();
+        let mut wide = Vec::new();
+        up.process(&narrow, &mut wide);
+        assert_eq!(wide.len(), 9600);
+        let level = goertzel_dbfs(&wide[2400..], 48_000, 1000.0);
+        assert!(level > -10.0, "{level}");
+    }
+
+    #[test]
+    fn high_tone_is_removed() {
+        let input = tone(10_000.0, 48_000.0, 9600);
+        let mut down = Downsampler::default();
+        let mut narrow = Vec::new();
+        down.process(&input, &mut narrow);
+        // 10 kHz would alias to 2 kHz at 8 kHz without the filter.
+        let level = goertzel_dbfs(&narrow[400..], 8000, 2000.0);
+        assert!(level < -50.0, "{level}");
+    }
+}
