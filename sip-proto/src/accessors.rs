@@ -5,12 +5,14 @@
 //! message (from the start of the parsed input). Iterating accessors yield one item per
 //! value, list headers split at top-level commas.
 
-use crate::error::{Error, Result};
-use crate::grammar::parse_u32;
+use crate::error::Result;
 use crate::header_name::HeaderName;
 use crate::message::MessageRef;
 use crate::uri::Uri;
-use crate::values::{CSeq, NameAddr, Via};
+use crate::values::{
+    CSeq, Challenge, Contact, ContentLength, ContentType, Credentials, Date, Expires, MaxForwards,
+    MediaRange, MinExpires, NameAddr, OptionTag, Via,
+};
 
 impl<'a> MessageRef<'a> {
     /// Runs a value parser and rebases its error offset onto the message.
@@ -30,15 +32,6 @@ impl<'a> MessageRef<'a> {
     ) -> Option<Result<T>> {
         let value = self.header(name)?;
         Some(self.parse_value(value, parser))
-    }
-
-    fn number(&self, name: HeaderName<'_>, expected: &'static str) -> Option<Result<u32>> {
-        self.typed(name, |v| {
-            parse_u32(v).ok_or(Error::Syntax {
-                offset: 0,
-                expected,
-            })
-        })
     }
 
     fn typed_all<'s, T: 's>(
@@ -81,17 +74,9 @@ impl<'a> MessageRef<'a> {
         self.typed(HeaderName::CSeq, CSeq::parse)
     }
 
-    /// Every `Contact` value. A wildcard `Contact: *` (REGISTER removing all bindings) is
-    /// reported by [`MessageRef::contact_is_wildcard`] and yields nothing here.
-    pub fn contact(&self) -> impl Iterator<Item = Result<NameAddr<'a>>> + '_ {
-        self.headers_named(HeaderName::Contact)
-            .filter(|v| *v != "*")
-            .map(|v| self.parse_value(v, NameAddr::parse))
-    }
-
-    /// Whether the message carries `Contact: *`.
-    pub fn contact_is_wildcard(&self) -> bool {
-        self.headers_named(HeaderName::Contact).any(|v| v == "*")
+    /// Every `Contact` value, `*` included ([`Contact::Wildcard`]).
+    pub fn contact(&self) -> impl Iterator<Item = Result<Contact<'a>>> + '_ {
+        self.typed_all(HeaderName::Contact, Contact::parse)
     }
 
     /// Every `Route` value, in order.
@@ -110,27 +95,67 @@ impl<'a> MessageRef<'a> {
     }
 
     /// `Max-Forwards`.
-    pub fn max_forwards(&self) -> Option<Result<u32>> {
-        self.number(HeaderName::MaxForwards, "Max-Forwards digits")
+    pub fn max_forwards(&self) -> Option<Result<MaxForwards>> {
+        self.typed(HeaderName::MaxForwards, MaxForwards::parse)
     }
 
     /// `Content-Length` as declared (the body is already sliced by it).
-    pub fn content_length(&self) -> Option<Result<u32>> {
-        self.number(HeaderName::ContentLength, "Content-Length digits")
+    pub fn content_length(&self) -> Option<Result<ContentLength>> {
+        self.typed(HeaderName::ContentLength, ContentLength::parse)
     }
 
     /// `Expires` in seconds.
-    pub fn expires(&self) -> Option<Result<u32>> {
-        self.number(HeaderName::Expires, "Expires delta-seconds")
+    pub fn expires(&self) -> Option<Result<Expires>> {
+        self.typed(HeaderName::Expires, Expires::parse)
     }
 
     /// `Min-Expires` in seconds.
-    pub fn min_expires(&self) -> Option<Result<u32>> {
-        self.number(HeaderName::MinExpires, "Min-Expires delta-seconds")
+    pub fn min_expires(&self) -> Option<Result<MinExpires>> {
+        self.typed(HeaderName::MinExpires, MinExpires::parse)
     }
 
-    /// `Content-Type` as written (`application/sdp`).
-    pub fn content_type(&self) -> Option<&'a str> {
-        self.header(HeaderName::ContentType)
+    /// `Content-Type`.
+    pub fn content_type(&self) -> Option<Result<ContentType<'a>>> {
+        self.typed(HeaderName::ContentType, ContentType::parse)
+    }
+
+    /// `Date`.
+    pub fn date(&self) -> Option<Result<Date>> {
+        self.typed(HeaderName::Date, Date::parse)
+    }
+
+    /// Every `Accept` media range.
+    pub fn accept(&self) -> impl Iterator<Item = Result<MediaRange<'a>>> + '_ {
+        self.typed_all(HeaderName::Accept, MediaRange::parse)
+    }
+
+    /// Every option tag in `Require`.
+    pub fn require(&self) -> impl Iterator<Item = Result<OptionTag<'a>>> + '_ {
+        self.typed_all(HeaderName::Require, OptionTag::parse)
+    }
+
+    /// Every option tag in `Supported`.
+    pub fn supported(&self) -> impl Iterator<Item = Result<OptionTag<'a>>> + '_ {
+        self.typed_all(HeaderName::Supported, OptionTag::parse)
+    }
+
+    /// Every `WWW-Authenticate` challenge (one per header line: never comma-split).
+    pub fn www_authenticate(&self) -> impl Iterator<Item = Result<Challenge<'a>>> + '_ {
+        self.typed_all(HeaderName::WwwAuthenticate, Challenge::parse)
+    }
+
+    /// Every `Proxy-Authenticate` challenge.
+    pub fn proxy_authenticate(&self) -> impl Iterator<Item = Result<Challenge<'a>>> + '_ {
+        self.typed_all(HeaderName::ProxyAuthenticate, Challenge::parse)
+    }
+
+    /// Every `Authorization` credential.
+    pub fn authorization(&self) -> impl Iterator<Item = Result<Credentials<'a>>> + '_ {
+        self.typed_all(HeaderName::Authorization, Credentials::parse)
+    }
+
+    /// Every `Proxy-Authorization` credential.
+    pub fn proxy_authorization(&self) -> impl Iterator<Item = Result<Credentials<'a>>> + '_ {
+        self.typed_all(HeaderName::ProxyAuthorization, Credentials::parse)
     }
 }

@@ -421,10 +421,10 @@ mod tests {
         );
         assert!(m.from().unwrap().unwrap().tag().is_some());
         assert_eq!(m.to().unwrap().unwrap().tag(), None);
-        assert_eq!(m.max_forwards().unwrap().unwrap(), 70);
+        assert_eq!(m.max_forwards().unwrap().unwrap().0, 70);
         assert_eq!(m.cseq().unwrap().unwrap().seq, 7);
         assert_eq!(m.cseq().unwrap().unwrap().method, Method::Invite);
-        assert_eq!(m.content_length().unwrap().unwrap(), 5);
+        assert_eq!(m.content_length().unwrap().unwrap().0, 5);
         assert_eq!(m.body(), b"v=0\r\n");
         assert!(m.call_id().is_some_and(|c| c.len() >= 16));
         let verdict = crate::validate::validate(&m, &Default::default());

@@ -20,7 +20,7 @@ use crate::serialize::{write_rest, write_start_line};
 /// msg.append_header(HeaderName::Extension("X-Room"), "kitchen")?;
 /// msg.set_body(b"hello".to_vec())?;
 /// assert_eq!(msg.as_ref().header(HeaderName::Extension("x-room")), Some("kitchen"));
-/// assert_eq!(msg.as_ref().content_length(), Some(Ok(5)));
+/// assert_eq!(msg.as_ref().content_length().unwrap()?.0, 5);
 /// assert!(msg.to_bytes().ends_with(b"\r\n\r\nhello"));
 /// # Ok::<(), sip_proto::Error>(())
 /// ```

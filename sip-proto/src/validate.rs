@@ -23,7 +23,7 @@ use crate::header_name::HeaderName;
 use crate::message::MessageRef;
 use crate::method::Method;
 use crate::uri::Uri;
-use crate::values::NameAddr;
+use crate::values::{Contact, Date, NameAddr};
 
 /// What the validating user agent supports. The default describes a plain UAS: `sip`,
 /// `sips` and `tel` URIs, no knowledge of option tags or body types (those checks are off).
@@ -183,7 +183,8 @@ fn check_common<'a>(msg: &MessageRef<'a>) -> Result<(), Rejection<'a>> {
     }
     for contact in msg.contact() {
         match contact {
-            Ok(addr) => check_addr("Contact", &addr)?,
+            Ok(Contact::Address(addr)) => check_addr("Contact", &addr)?,
+            Ok(Contact::Wildcard) => {}
             Err(e) => return Err(reject(400, syntax("Contact", &e))),
         }
     }
@@ -198,16 +199,13 @@ fn check_common<'a>(msg: &MessageRef<'a>) -> Result<(), Rejection<'a>> {
             return Err(reject(400, syntax(name, &e)));
         }
     }
-    match msg.max_forwards() {
-        Some(Ok(n)) if n > 255 => {
-            return Err(reject(400, format!("Max-Forwards {n} above 255")));
-        }
-        Some(Err(e)) => return Err(reject(400, syntax("Max-Forwards", &e))),
-        _ => {}
+    if let Some(Err(e)) = msg.max_forwards() {
+        return Err(reject(400, syntax("Max-Forwards", &e)));
     }
+    // RFC 3261 §20.17: Date is an RFC 1123 date in GMT (RFC 4475 `baddate`).
     if let Some(date) = msg.header(HeaderName::Date) {
-        if !is_rfc1123_gmt(date) {
-            return Err(reject(400, "Date is not an RFC 1123 date in GMT"));
+        if let Err(e) = msg.parse_value(date, Date::parse) {
+            return Err(reject(400, syntax("Date", &e)));
         }
     }
     Ok(())
@@ -259,19 +257,16 @@ fn check_request<'a>(
         ));
     }
 
-    if opts.proxy && matches!(msg.max_forwards(), Some(Ok(0))) {
+    if opts.proxy && matches!(msg.max_forwards(), Some(Ok(mf)) if mf.0 == 0) {
         return Err(reject(483, "Max-Forwards reached 0"));
     }
 
     if opts.require_digest_credentials && method != Method::Ack && method != Method::Cancel {
+        // Credentials of an unknown scheme (RFC 4475 `regaut01`) are as good as none.
         let has_digest = msg
-            .headers_named(HeaderName::Authorization)
-            .chain(msg.headers_named(HeaderName::ProxyAuthorization))
-            .any(|v| {
-                v.split([' ', '\t'])
-                    .next()
-                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("Digest"))
-            });
+            .authorization()
+            .chain(msg.proxy_authorization())
+            .any(|c| c.is_ok_and(|c| c.scheme.eq_ignore_ascii_case("Digest")));
         if !has_digest {
             return Err(reject(401, "Digest credentials required"));
         }
@@ -280,11 +275,15 @@ fn check_request<'a>(
     // RFC 3261 §8.2.2.3: Require (ignored on ACK and CANCEL).
     if let Some(supported) = opts.supported {
         if method != Method::Ack && method != Method::Cancel {
-            let unsupported: Vec<&'a str> = msg
-                .headers_named(HeaderName::Require)
-                .filter(|tag| !tag.is_empty())
-                .filter(|tag| !supported.iter().any(|s| s.eq_ignore_ascii_case(tag)))
-                .collect();
+            let mut unsupported: Vec<&'a str> = Vec::new();
+            for tag in msg.require() {
+                let tag = tag
+                    .map_err(|e| reject(400, syntax("Require", &e)))?
+                    .as_str();
+                if !supported.iter().any(|s| s.eq_ignore_ascii_case(tag)) {
+                    unsupported.push(tag);
+                }
+            }
             if !unsupported.is_empty() {
                 let mut r = reject(
                     420,
@@ -310,10 +309,16 @@ fn check_request<'a>(
         if !msg.body().is_empty() {
             match msg.content_type() {
                 None => return Err(reject(400, "body without Content-Type")),
-                Some(ct) => {
-                    let media = media_type(ct);
-                    if !accepted.iter().any(|a| a.eq_ignore_ascii_case(media)) {
-                        return Err(reject(415, format!("unsupported media type {media}")));
+                Some(Err(e)) => return Err(reject(400, syntax("Content-Type", &e))),
+                Some(Ok(ct)) => {
+                    let known = accepted
+                        .iter()
+                        .any(|a| a.split_once('/').is_some_and(|(t, s)| ct.is(t, s)));
+                    if !known {
+                        return Err(reject(
+                            415,
+                            format!("unsupported media type {}/{}", ct.media_type, ct.subtype),
+                        ));
                     }
                 }
             }
@@ -323,85 +328,17 @@ fn check_request<'a>(
     // RFC 3261 §21.4.7: nothing we could answer with is acceptable (RFC 4475 `sdp01`).
     if let Some(offered) = opts.response_types {
         if msg.count_lines(HeaderName::Accept) > 0 {
-            let acceptable = msg.headers_named(HeaderName::Accept).any(|range| {
-                offered
+            let mut acceptable = false;
+            for range in msg.accept() {
+                let range = range.map_err(|e| reject(400, syntax("Accept", &e)))?;
+                acceptable |= offered
                     .iter()
-                    .any(|o| media_range_matches(media_type(range), o))
-            });
+                    .any(|o| o.split_once('/').is_some_and(|(t, s)| range.matches(t, s)));
+            }
             if !acceptable {
                 return Err(reject(406, "no acceptable body type in Accept"));
             }
         }
     }
     Ok(())
-}
-
-/// `type/subtype` of a Content-Type or Accept value, parameters and white space dropped.
-fn media_type(value: &str) -> &str {
-    value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim_matches([' ', '\t', '\r', '\n'])
-}
-
-fn media_range_matches(range: &str, media: &str) -> bool {
-    if range == "*/*" {
-        return true;
-    }
-    match (range.split_once('/'), media.split_once('/')) {
-        (Some((rt, "*")), Some((mt, _))) => rt.eq_ignore_ascii_case(mt),
-        _ => range.eq_ignore_ascii_case(media),
-    }
-}
-
-/// RFC 3261 §20.17: `Date` is an RFC 1123 date that MUST be in GMT, e.g.
-/// `Sat, 13 Nov 2010 23:29:00 GMT`.
-fn is_rfc1123_gmt(value: &str) -> bool {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    let Some((day, rest)) = value.split_once(',') else {
-        return false;
-    };
-    let parts: Vec<&str> = rest.split_ascii_whitespace().collect();
-    let [mday, month, year, time, zone] = parts.as_slice() else {
-        return false;
-    };
-    let time_ok = {
-        let t: Vec<&str> = time.split(':').collect();
-        t.len() == 3 && t.iter().all(|p| digits(p, 2))
-    };
-    DAYS.contains(&day.trim())
-        && digits(mday, 2)
-        && MONTHS.contains(month)
-        && digits(year, 4)
-        && time_ok
-        && *zone == "GMT"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates() {
-        assert!(is_rfc1123_gmt("Sat, 15 Oct 2005 04:44:56 GMT"));
-        assert!(!is_rfc1123_gmt("Fri, 01 Jan 2010 16:00:00 EST"));
-        assert!(!is_rfc1123_gmt("yesterday"));
-    }
-
-    #[test]
-    fn media_ranges() {
-        assert!(media_range_matches("*/*", "application/sdp"));
-        assert!(media_range_matches("application/*", "application/sdp"));
-        assert!(media_range_matches("Application/SDP", "application/sdp"));
-        assert!(!media_range_matches(
-            "text/nobodyKnowsThis",
-            "application/sdp"
-        ));
-        assert_eq!(media_type(" application/sdp ;charset=x"), "application/sdp");
-    }
 }

@@ -63,7 +63,10 @@ fn parse_and_read(bytes: &[u8]) -> usize {
     touched += msg.call_id().expect("Call-ID").len();
     touched += msg.cseq().expect("CSeq").expect("CSeq").seq as usize;
     for contact in msg.contact() {
-        touched += contact.expect("Contact").params.as_str().len();
+        touched += contact
+            .expect("Contact")
+            .expires()
+            .map_or(1, |e| e as usize);
     }
     touched += msg.headers_named(HeaderName::Allow).count();
     touched += msg.body().len();
