@@ -9,6 +9,7 @@
 
 mod accessors;
 pub mod builder;
+pub mod digest;
 pub mod error;
 pub mod framer;
 pub mod generate;
