@@ -94,6 +94,7 @@ pub use error::ConfigError;
 pub use issue::{Issue, JsonPath, Report, Severity};
 pub use load::{
     Format, HaUser, LoadOptions, Loaded, detect_format, load_file, load_str, load_value,
+    parse_document,
 };
 pub use openhab::{
     AutoAnswerSetting, IconSize, OPENHAB_DTMF_DURATION_MS, OPENHAB_DTMF_GAP_MS, OpenHabLocal,

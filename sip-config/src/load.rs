@@ -199,8 +199,9 @@ pub fn detect_format(doc: &Value) -> Result<Format, String> {
     }
 }
 
-/// Parses JSON (text starting with `{` or `[`) or YAML.
-fn parse(text: &str, origin: &str) -> Result<Value, ConfigError> {
+/// Parses JSON (text starting with `{` or `[`) or YAML into a document; `origin` names the text
+/// in syntax errors.
+pub fn parse_document(text: &str, origin: &str) -> Result<Value, ConfigError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         serde_json::from_str(trimmed).map_err(|e| ConfigError::Syntax {
@@ -226,7 +227,7 @@ fn parse(text: &str, origin: &str) -> Result<Value, ConfigError> {
 
 /// Loads a configuration from JSON or YAML text; `origin` names it in messages.
 pub fn load_str(text: &str, origin: &str, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
-    load_value(parse(text, origin)?, origin, opts)
+    load_value(parse_document(text, origin)?, origin, opts)
 }
 
 /// Loads a configuration file (JSON or YAML).
