@@ -1,0 +1,503 @@
+//! The I/O-free user agent: feed it messages, transport events and the time; poll it for
+//! messages to send, events and its next timeout.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::config::CoreConfig;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::flow::{FlowId, Transmit, Transport, TransportEvent};
+use crate::message::{Method, SipMessage};
+use crate::registration::Registration;
+use crate::transaction::{
+    ClientEvent, ClientKey, RequestDisposition, ResponseDisposition, ServerEvent, ServerKey,
+    TransactionLayer,
+};
+use crate::values::{NameAddr, uri_user_host};
+
+/// The methods we accept, for Allow headers.
+pub(crate) const ALLOW: &str =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, REFER, NOTIFY";
+
+/// The option tags we support (Require of anything else gets 420).
+pub(crate) const SUPPORTED: &[&str] = &["path", "outbound", "gruu"];
+
+/// The flow requests are sent on.
+#[derive(Debug, Clone)]
+pub(crate) struct ActiveFlow {
+    pub(crate) id: FlowId,
+    pub(crate) transport: Transport,
+    pub(crate) local: String,
+}
+
+/// What the protocol machines share: configuration, randomness, the active flow, the
+/// transaction layer and the output queues.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) config: CoreConfig,
+    pub(crate) rng: StdRng,
+    pub(crate) flow: Option<ActiveFlow>,
+    /// The user part of our Contact (random, like JsSIP, so it names this instance).
+    pub(crate) contact_user: String,
+    /// The RFC 7118 `.invalid` host for WebSocket Via and Contact.
+    pub(crate) ws_host: String,
+    pub(crate) tx: TransactionLayer,
+    pub(crate) out: Vec<Transmit>,
+    pub(crate) events: VecDeque<Event>,
+}
+
+impl Ctx {
+    /// A random alphanumeric token.
+    pub(crate) fn random_token(&mut self, len: usize) -> String {
+        const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len)
+            .map(|_| char::from(CHARS[self.rng.random_range(0..CHARS.len())]))
+            .collect()
+    }
+
+    fn sent_by(&self, flow: &ActiveFlow) -> String {
+        if flow.transport.is_websocket() {
+            self.ws_host.clone()
+        } else {
+            flow.local.clone()
+        }
+    }
+
+    /// Our Contact URI on the active flow (`ob` marks an RFC 5626 outbound registration).
+    pub(crate) fn contact_uri(&self, outbound: bool) -> Option<String> {
+        let flow = self.flow.as_ref()?;
+        Some(format!(
+            "sip:{}@{};transport={}{}",
+            self.contact_user,
+            self.sent_by(flow),
+            flow.transport.uri_param(),
+            if outbound { ";ob" } else { "" }
+        ))
+    }
+
+    /// Our From value with `tag`.
+    pub(crate) fn local_from(&self, tag: &str) -> String {
+        NameAddr {
+            display: self.config.display_name.clone(),
+            uri: self.config.aor.clone(),
+            params: String::new(),
+        }
+        .with_tag(tag)
+        .to_string()
+    }
+
+    /// Puts a fresh top Via on `request` and starts its client transaction on the active
+    /// flow. Returns the key and the request as sent.
+    pub(crate) fn send_request(
+        &mut self,
+        now: Instant,
+        mut request: SipMessage,
+    ) -> Result<(ClientKey, SipMessage)> {
+        let what = "a request";
+        let flow = self.flow.clone().ok_or(Error::NotConnected { what })?;
+        let branch = format!("z9hG4bK{}", self.random_token(16));
+        request.remove_header("Via");
+        request.prepend_header(
+            "Via",
+            format!(
+                "SIP/2.0/{} {};branch={branch};rport",
+                flow.transport.via_token(),
+                self.sent_by(&flow)
+            ),
+        );
+        let key = self
+            .tx
+            .send_request(
+                now,
+                request.clone(),
+                flow.id,
+                flow.transport.is_reliable(),
+                &mut self.out,
+            )
+            .ok_or(Error::NotConnected { what })?;
+        Ok((key, request))
+    }
+
+    /// Answers a server transaction.
+    pub(crate) fn respond(&mut self, now: Instant, key: &ServerKey, response: SipMessage) {
+        if !self.tx.respond(now, key, response, &mut self.out) {
+            tracing::debug!("response dropped: its server transaction is gone or final");
+        }
+    }
+
+    /// A response to the request of `key`, with our To tag when it has none.
+    pub(crate) fn response_for(
+        &self,
+        key: &ServerKey,
+        status: u16,
+        to_tag: Option<&str>,
+    ) -> Option<SipMessage> {
+        let request = self.tx.server_request(key)?;
+        let mut response = SipMessage::response_to(request, status);
+        if let (Some(tag), Some(to)) = (to_tag, request.to_header())
+            && to.tag().is_none()
+        {
+            response.set_header("To", to.with_tag(tag).to_string());
+        }
+        Some(response)
+    }
+}
+
+/// The I/O-free user agent core.
+///
+/// ```
+/// use std::time::Instant;
+/// use sip_ua::{CoreConfig, Credentials, FlowId, Transport, TransportEvent, UserAgentCore};
+///
+/// let now = Instant::now();
+/// let config = CoreConfig::new("sip:alice@example.com", Credentials::new("alice", "pw"));
+/// let mut ua = UserAgentCore::new(config);
+/// ua.handle_transport_event(now, TransportEvent::Connected {
+///     flow: FlowId(1),
+///     transport: Transport::Ws,
+///     local: "127.0.0.1:50000".into(),
+/// });
+/// let register = ua.poll_transmit().expect("a REGISTER");
+/// assert_eq!(register.message.method(), Some(&sip_ua::Method::Register));
+/// assert!(ua.poll_timeout().is_some());
+/// ```
+#[derive(Debug)]
+pub struct UserAgentCore {
+    ctx: Ctx,
+    registration: Registration,
+    transmits: VecDeque<Transmit>,
+    /// Client transactions started for one-off requests (MESSAGE, OPTIONS) by us.
+    standalone: HashMap<ClientKey, Method>,
+}
+
+impl UserAgentCore {
+    /// A core for `config`; nothing is sent until a flow connects.
+    pub fn new(config: CoreConfig) -> UserAgentCore {
+        let mut rng = match config.rng_seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        let mut config = config;
+        if config.instance_id.is_empty() {
+            config.instance_id = random_uuid_urn(&mut rng);
+        }
+        let mut ctx = Ctx {
+            config,
+            rng,
+            flow: None,
+            contact_user: String::new(),
+            ws_host: String::new(),
+            tx: TransactionLayer::default(),
+            out: Vec::new(),
+            events: VecDeque::new(),
+        };
+        ctx.tx = TransactionLayer::new(ctx.config.timers);
+        ctx.contact_user = ctx.random_token(8);
+        ctx.ws_host = format!("{}.invalid", ctx.random_token(12));
+        let registration = Registration::new(&mut ctx);
+        UserAgentCore {
+            ctx,
+            registration,
+            transmits: VecDeque::new(),
+            standalone: HashMap::new(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &CoreConfig {
+        &self.ctx.config
+    }
+
+    /// Whether our binding is in place.
+    pub fn is_registered(&self) -> bool {
+        self.registration.is_registered()
+    }
+
+    /// Our Contact URI on the active flow.
+    pub fn contact_uri(&self) -> Option<String> {
+        self.ctx.contact_uri(false)
+    }
+
+    /// Number of live (client, server) transactions.
+    pub fn transaction_counts(&self) -> (usize, usize) {
+        self.ctx.tx.counts()
+    }
+
+    /// The driver reports a flow change.
+    pub fn handle_transport_event(&mut self, now: Instant, event: TransportEvent) {
+        match event {
+            TransportEvent::Connected {
+                flow,
+                transport,
+                local,
+            } => {
+                self.ctx.flow = Some(ActiveFlow {
+                    id: flow,
+                    transport,
+                    local,
+                });
+                self.ctx
+                    .events
+                    .push_back(Event::TransportConnected { flow });
+                self.registration.on_connected(now, &mut self.ctx);
+            }
+            TransportEvent::Disconnected { flow, reason } => {
+                let failed = self.ctx.tx.fail_flow(flow);
+                if self.ctx.flow.as_ref().is_some_and(|f| f.id == flow) {
+                    self.ctx.flow = None;
+                    self.registration.on_disconnected();
+                }
+                self.ctx
+                    .events
+                    .push_back(Event::TransportDisconnected { flow, reason });
+                for (key, event) in failed {
+                    self.dispatch_client_event(now, key, event);
+                }
+            }
+            TransportEvent::SendFailed {
+                flow,
+                call_id,
+                reason,
+            } => {
+                tracing::warn!(%flow, reason, "send failed");
+                let failed = match call_id {
+                    Some(call_id) => self.ctx.tx.fail_call(flow, &call_id),
+                    None => self.ctx.tx.fail_flow(flow),
+                };
+                for (key, event) in failed {
+                    self.dispatch_client_event(now, key, event);
+                }
+            }
+        }
+        self.flush();
+    }
+
+    /// The driver received `message` on `flow`.
+    pub fn handle_message(&mut self, now: Instant, message: SipMessage, flow: FlowId) {
+        tracing::debug!(target: "sip::wire", %flow, "recv {}", message.summary());
+        if message.is_request() {
+            self.handle_request(now, message, flow);
+        } else {
+            self.handle_response(now, message);
+        }
+        self.flush();
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut client_events = Vec::new();
+        let mut server_events = Vec::new();
+        self.ctx.tx.on_timeout(
+            now,
+            &mut self.ctx.out,
+            &mut client_events,
+            &mut server_events,
+        );
+        for (key, event) in client_events {
+            self.dispatch_client_event(now, key, event);
+        }
+        for (_key, event) in server_events {
+            match event {
+                ServerEvent::AckTimeout => tracing::debug!("no ACK for a final response (Timer H)"),
+            }
+        }
+        self.registration.on_timeout(now, &mut self.ctx);
+        self.flush();
+    }
+
+    /// The next message to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        let transmit = self.transmits.pop_front()?;
+        tracing::debug!(target: "sip::wire", flow = %transmit.flow, "send {}", transmit.message.summary());
+        Some(transmit)
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.ctx.events.pop_front()
+    }
+
+    /// When [`UserAgentCore::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.ctx.tx.next_timeout(), self.registration.next_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Registers now (again), resetting a previous failure.
+    pub fn register(&mut self, now: Instant) -> Result<()> {
+        if !self.ctx.config.register {
+            return Err(Error::RegistrationDisabled);
+        }
+        self.registration.register(now, &mut self.ctx);
+        self.flush();
+        Ok(())
+    }
+
+    /// Removes our binding; with `all`, every binding of the AOR (`Contact: *`).
+    pub fn unregister(&mut self, now: Instant, all: bool) {
+        self.registration.unregister(now, &mut self.ctx, all);
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        self.transmits.extend(self.ctx.out.drain(..));
+    }
+
+    fn dispatch_client_event(&mut self, now: Instant, key: ClientKey, event: ClientEvent) {
+        if self.registration.owns(&key) {
+            self.registration.on_client_event(now, &mut self.ctx, event);
+        } else if let Some(method) = self.standalone.get(&key) {
+            tracing::debug!(%method, ?event, "standalone request finished");
+            if !matches!(event, ClientEvent::Provisional(_)) {
+                self.standalone.remove(&key);
+            }
+        }
+    }
+
+    fn handle_response(&mut self, now: Instant, response: SipMessage) {
+        match self.ctx.tx.on_response(now, &response, &mut self.ctx.out) {
+            ResponseDisposition::Matched(key, event) => self.dispatch_client_event(now, key, event),
+            ResponseDisposition::Absorbed => {}
+            ResponseDisposition::Unmatched => {
+                tracing::debug!("stray response dropped: {}", response.summary());
+            }
+        }
+    }
+
+    fn handle_request(&mut self, now: Instant, request: SipMessage, flow: FlowId) {
+        let reliable = self
+            .ctx
+            .flow
+            .as_ref()
+            .filter(|f| f.id == flow)
+            .is_none_or(|f| f.transport.is_reliable());
+        let Some(disposition) =
+            self.ctx
+                .tx
+                .on_request(now, &request, flow, reliable, &mut self.ctx.out)
+        else {
+            tracing::debug!(
+                "request without usable Via/CSeq dropped: {}",
+                request.summary()
+            );
+            return;
+        };
+        let key = match disposition {
+            RequestDisposition::New(key) => key,
+            RequestDisposition::Absorbed | RequestDisposition::AckFor2xx => return,
+        };
+        self.handle_new_request(now, key, &request);
+    }
+
+    fn handle_new_request(&mut self, now: Instant, key: ServerKey, request: &SipMessage) {
+        let Some(method) = request.method().cloned() else {
+            return;
+        };
+        if let Some(status) = self.precheck(request) {
+            let tag = self.ctx.random_token(10);
+            if let Some(mut response) = self.ctx.response_for(&key, status.0, Some(&tag)) {
+                if let Some(unsupported) = status.1 {
+                    response.push_header("Unsupported", unsupported);
+                }
+                self.ctx.respond(now, &key, response);
+            }
+            return;
+        }
+        let tag = self.ctx.random_token(10);
+        let response = match method {
+            Method::Options => self.ctx.response_for(&key, 200, Some(&tag)).map(|mut r| {
+                r.push_header("Allow", ALLOW);
+                r.push_header(
+                    "Accept",
+                    "application/sdp, text/plain, application/dtmf-relay",
+                );
+                r.push_header("Supported", SUPPORTED.join(", "));
+                r
+            }),
+            Method::Message => {
+                let from = request.from_header().map(|f| f.uri).unwrap_or_default();
+                self.ctx.events.push_back(Event::MessageReceived {
+                    from,
+                    content_type: request
+                        .header("Content-Type")
+                        .unwrap_or("text/plain")
+                        .to_owned(),
+                    body: String::from_utf8_lossy(&request.body).into_owned(),
+                });
+                self.ctx.response_for(&key, 200, Some(&tag))
+            }
+            Method::Cancel => match self.ctx.tx.invite_for_cancel(request) {
+                Some(invite) if self.ctx.tx.server_pending(&invite) => {
+                    self.on_cancel(now, &invite);
+                    self.ctx.response_for(&key, 200, None)
+                }
+                Some(_) => self.ctx.response_for(&key, 200, None),
+                None => self.ctx.response_for(&key, 481, Some(&tag)),
+            },
+            Method::Bye
+            | Method::Info
+            | Method::Update
+            | Method::Refer
+            | Method::Notify
+            | Method::Prack => self.ctx.response_for(&key, 481, Some(&tag)),
+            _ => self.ctx.response_for(&key, 501, Some(&tag)).map(|mut r| {
+                r.push_header("Allow", ALLOW);
+                r
+            }),
+        };
+        if let Some(response) = response {
+            self.ctx.respond(now, &key, response);
+        }
+    }
+
+    /// A CANCEL matched a pending INVITE: end it with 487 (§9.2).
+    fn on_cancel(&mut self, now: Instant, invite: &ServerKey) {
+        let tag = self.ctx.random_token(10);
+        if let Some(response) = self.ctx.response_for(invite, 487, Some(&tag)) {
+            self.ctx.respond(now, invite, response);
+        }
+    }
+
+    /// Checks every new request must pass: ours (404), supported extensions (420).
+    fn precheck(&self, request: &SipMessage) -> Option<(u16, Option<String>)> {
+        let unsupported: Vec<&str> = request
+            .values("Require")
+            .filter(|tag| !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(tag)))
+            .collect();
+        if !unsupported.is_empty() && request.method() != Some(&Method::Cancel) {
+            return Some((420, Some(unsupported.join(", "))));
+        }
+        let user = request
+            .request_uri()
+            .and_then(uri_user_host)
+            .and_then(|(user, _)| user);
+        match user {
+            Some(user) if user != self.ctx.contact_user && user != self.ctx.config.user() => {
+                Some((404, None))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A version-4 UUID URN from `rng` (RFC 5626 `+sip.instance`).
+fn random_uuid_urn(rng: &mut StdRng) -> String {
+    let mut b: [u8; 16] = rng.random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
