@@ -9,6 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use sip_proto::Message;
+use sip_proto::digest::{DigestRequest, Password};
+use sip_proto::values::Challenge;
 use sip_transport::{
     Backoff, Error, Flow, KeepAlive, TlsOptions, Transport, TransportConfig, TransportEvent,
     TransportEvents, TransportKind, TrustRoots, rfc7118,
@@ -145,6 +147,49 @@ async fn options_and_register(url: &str, kind: TransportKind) {
         .header(sip_proto::HeaderName::WwwAuthenticate)
         .expect("WWW-Authenticate");
     assert!(www.contains("realm=\"sipline.test\""), "{www}");
+
+    // Answer the challenge with sip-proto's digest; Kamailio registers the contact.
+    let parsed = Challenge::parse(www).unwrap();
+    let password = Password::new("sipline-test");
+    let cnonce = format!("{:016x}", rand::random::<u64>());
+    let authorization = DigestRequest::new("REGISTER", "sip:127.0.0.1", &user, &password)
+        .cnonce(&cnonce)
+        .answer(&parsed)
+        .unwrap();
+    let (register, call_id) = session.request(
+        "REGISTER",
+        "sip:127.0.0.1",
+        &user,
+        &format!("Contact: <{contact}>\r\nExpires: 60\r\nAuthorization: {authorization}\r\n"),
+    );
+    transport.send(&register).await.unwrap();
+    let ok = response(&mut events, &call_id).await;
+    assert_eq!(ok.as_ref().status(), Some(200), "{ok:?}");
+    let bound = ok
+        .as_ref()
+        .header(sip_proto::HeaderName::Contact)
+        .expect("the bound Contact");
+    assert!(bound.contains(&contact), "{bound} should hold {contact}");
+
+    // A wrong password is refused.
+    let wrong = Password::new("not-the-password");
+    let authorization = DigestRequest::new("REGISTER", "sip:127.0.0.1", &user, &wrong)
+        .cnonce(&cnonce)
+        .nc(2)
+        .answer(&parsed)
+        .unwrap();
+    let (register, call_id) = session.request(
+        "REGISTER",
+        "sip:127.0.0.1",
+        &user,
+        &format!("Contact: <{contact}>\r\nExpires: 60\r\nAuthorization: {authorization}\r\n"),
+    );
+    transport.send(&register).await.unwrap();
+    let refused = response(&mut events, &call_id).await;
+    assert!(
+        matches!(refused.as_ref().status(), Some(401 | 403)),
+        "{refused:?}"
+    );
     assert_eq!(transport.stats().dropped(), 0);
     transport.close().await;
 }
