@@ -46,12 +46,10 @@ pub(crate) fn transport_url(raw: &str, path: &JsonPath, out: &mut Vec<Issue>) ->
     }
 }
 
-/// The host of a URL without its port (the SIP domain default).
+/// The host of a URL without its port (the SIP domain default); IPv6 keeps its brackets, as a
+/// SIP URI needs them.
 pub(crate) fn url_host(url: &str) -> Option<String> {
-    Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(|h| h.trim_matches(['[', ']']).to_owned())
+    Url::parse(url).ok()?.host_str().map(str::to_owned)
 }
 
 /// Checks the URLs and credentials of one ICE server.
@@ -184,7 +182,7 @@ mod tests {
         assert!(transport_url("https://pbx.lan/ws", &p, &mut out).is_none());
         assert_eq!(out[0].suggestion.as_deref(), Some("wss://pbx.lan/ws"));
         assert!(transport_url("ftp://x", &p, &mut out).is_none());
-        assert_eq!(url_host("wss://[::1]:8089/ws").as_deref(), Some("::1"));
+        assert_eq!(url_host("wss://[::1]:8089/ws").as_deref(), Some("[::1]"));
     }
 
     #[test]

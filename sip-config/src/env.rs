@@ -7,7 +7,9 @@ use serde_json::Value;
 use crate::issue::{Issue, JsonPath};
 
 /// Where `${NAME}` references are looked up.
-#[derive(Debug, Clone, Default)]
+///
+/// `Debug` shows variable names only: the values are usually secrets.
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub enum EnvSource {
     /// The process environment.
@@ -17,6 +19,19 @@ pub enum EnvSource {
     Map(BTreeMap<String, String>),
     /// No substitution: `${...}` stays as written.
     Disabled,
+}
+
+impl std::fmt::Debug for EnvSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Process => f.write_str("Process"),
+            Self::Map(map) => f
+                .debug_tuple("Map")
+                .field(&map.keys().collect::<Vec<_>>())
+                .finish(),
+            Self::Disabled => f.write_str("Disabled"),
+        }
+    }
 }
 
 impl EnvSource {
@@ -64,7 +79,7 @@ pub(crate) fn substitute(
 enum Problem {
     Missing(String),
     Unclosed,
-    BadName(String),
+    BadName,
 }
 
 impl Problem {
@@ -80,10 +95,11 @@ impl Problem {
                 "`${` without a closing `}`",
                 "`${NAME}` (or `$${` for a literal `${`)",
             ),
-            Problem::BadName(name) => Issue::error(
+            // The "name" may be part of a password that happens to contain `${`: never echo it.
+            Problem::BadName => Issue::error(
                 path,
-                format!("the variable name `{name}`"),
-                "a name of letters, digits and `_`",
+                "a `${...}` reference whose name is not letters, digits and `_`",
+                "`${NAME}` (or `$${` for a literal `${`)",
             ),
         }
     }
@@ -102,7 +118,7 @@ fn expand(s: &str, env: &EnvSource) -> Result<String, Problem> {
             let end = after.find('}').ok_or(Problem::Unclosed)?;
             let name = &after[..end];
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Problem::BadName(name.to_owned()));
+                return Err(Problem::BadName);
             }
             out.push_str(
                 &env.lookup(name)
@@ -124,6 +140,11 @@ mod tests {
 
     fn env() -> EnvSource {
         EnvSource::Map(BTreeMap::from([("SIP_PW".to_owned(), "s3cret".to_owned())]))
+    }
+
+    #[test]
+    fn debug_hides_values() {
+        assert_eq!(format!("{:?}", env()), "Map([\"SIP_PW\"])");
     }
 
     #[test]

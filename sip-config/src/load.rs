@@ -86,7 +86,9 @@ impl HaUser {
 }
 
 /// What a configuration is resolved against.
-#[derive(Debug, Clone, Default)]
+///
+/// `Debug` leaves out the local account (it holds a password).
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct LoadOptions {
     /// The format; detected from the content when `None`.
@@ -102,6 +104,22 @@ pub struct LoadOptions {
     pub openhab_local: Option<Value>,
     /// Where `${NAME}` references are looked up.
     pub env: EnvSource,
+}
+
+impl std::fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("format", &self.format)
+            .field("ha_user", &self.ha_user)
+            .field("origin", &self.origin)
+            .field("ingress_entry", &self.ingress_entry)
+            .field(
+                "openhab_local",
+                &self.openhab_local.as_ref().map(|_| "<local account>"),
+            )
+            .field("env", &self.env)
+            .finish()
+    }
 }
 
 impl LoadOptions {
@@ -199,6 +217,9 @@ pub fn detect_format(doc: &Value) -> Result<Format, String> {
     }
 }
 
+// YAML goes through `serde_norway`, the maintained fork of the deprecated `serde_yaml` (same
+// data model, so YAML and JSON documents become the same `serde_json::Value`).
+
 /// Parses JSON (text starting with `{` or `[`) or YAML into a document; `origin` names the text
 /// in syntax errors.
 pub fn parse_document(text: &str, origin: &str) -> Result<Value, ConfigError> {
@@ -275,5 +296,68 @@ pub fn load_value(mut doc: Value, origin: &str, opts: &LoadOptions) -> Result<Lo
             origin: origin.to_owned(),
             report,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_options_hides_the_local_account() {
+        let opts = LoadOptions::new().openhab_local(serde_json::json!({"password": "tablet-pw"}));
+        assert!(!format!("{opts:?}").contains("tablet-pw"));
+    }
+
+    #[test]
+    fn syntax_errors_say_where() {
+        let err = load_str("{\n  \"users\": [,]\n}", "a.json", &LoadOptions::new()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Syntax {
+                    syntax: "JSON",
+                    line: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = load_str("config:\n  domain: [x\n", "w.yaml", &LoadOptions::new()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Syntax {
+                    syntax: "YAML",
+                    line: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn formats_are_detected_from_keys() {
+        assert_eq!(
+            detect_format(&serde_json::json!({"users": [], "pbx_server": "x"})),
+            Ok(Format::SipCore)
+        );
+        assert_eq!(
+            detect_format(&serde_json::json!({"websocketUrl": "/ws"})),
+            Ok(Format::OpenHab)
+        );
+        assert_eq!(
+            detect_format(&serde_json::json!({"component": "oh-sipclient"})),
+            Ok(Format::OpenHab)
+        );
+        assert!(detect_format(&serde_json::json!({"foo": 1})).is_err());
+        assert!(detect_format(&serde_json::json!([1])).is_err());
+        let err = load_str("{\"foo\": 1}", "x.json", &LoadOptions::new()).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "cannot tell whether x.json is a SIP Core or an openHAB configuration"
+            )
+        );
     }
 }

@@ -30,6 +30,30 @@ pub const DEFAULT_HEARTBEAT_INTERVAL_MS: u32 = 30_000;
 
 const OWNER: &str = "SIP Core";
 
+/// Keys of `ice_config` that Sipline reads itself.
+const ICE_KEYS: [&str; 5] = [
+    "iceGatheringTimeout",
+    "iceServers",
+    "iceTransportPolicy",
+    "iceCandidatePoolSize",
+    "rtcpMuxPolicy",
+];
+/// Other WebRTC `RTCConfiguration` members (W3C webrtc-pc), passed on unchanged.
+const RTC_CONFIGURATION_KEYS: [&str; 4] = [
+    "bundlePolicy",
+    "certificates",
+    "peerIdentity",
+    "sdpSemantics",
+];
+/// Keys of the built-in popup.
+const POPUP_KEYS: [&str; 5] = [
+    "auto_open",
+    "large",
+    "hide_header_button",
+    "buttons",
+    "extensions",
+];
+
 /// The JSON Schema of SIP Core's `sip_config`.
 pub(crate) fn schema() -> &'static Value {
     static CELL: OnceLock<Value> = OnceLock::new();
@@ -206,10 +230,32 @@ fn check(cfg: &SipCoreConfig, opts: &LoadOptions) -> Vec<Issue> {
                 "a turn: or turns: server in iceServers, or `all`",
             ));
         }
+        for key in ice.other.keys() {
+            // Near misses of our keys were already reported by the shape check.
+            let near_miss = crate::issue::did_you_mean(key, ICE_KEYS).is_some();
+            if !RTC_CONFIGURATION_KEYS.contains(&key.as_str()) && !near_miss {
+                out.push(Issue::warning(
+                    &at.key(key),
+                    format!("the key `{key}`, which is not an RTCConfiguration key"),
+                    "an RTCConfiguration key (it is kept and passed on)",
+                ));
+            }
+        }
     }
 
     if let Some(Some(popup)) = &cfg.popup_config {
         let at = root.key("popup_config");
+        if cfg.popup_override_component.is_none() {
+            for key in popup.custom.keys() {
+                if crate::issue::did_you_mean(key, POPUP_KEYS).is_none() {
+                    out.push(Issue::warning(
+                        &at.key(key),
+                        format!("the custom key `{key}` but no popup_override_component"),
+                        "a key the built-in popup knows (custom keys only serve custom popups; it is kept)",
+                    ));
+                }
+            }
+        }
         for (i, b) in popup.buttons.iter().flatten().enumerate() {
             check_button(b, &at.key("buttons").index(i), &mut out);
         }
