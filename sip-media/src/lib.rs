@@ -34,6 +34,7 @@ mod error;
 pub mod level;
 mod options;
 mod pipeline;
+mod plain_rtp;
 pub mod sdp;
 mod session;
 pub mod tones;
@@ -44,6 +45,7 @@ pub use options::{
     AudioCodec, DtmfOptions, GatheringDeadline, IceOptions, IceServer, IceTransportPolicy,
     MediaOptions,
 };
+pub use plain_rtp::RtpMedia;
 pub use sdp::Direction;
 pub use session::{AnswerKind, IceState, MediaEvent, MediaSession, MediaStats};
 pub use webrtc_session::WebRtcMedia;

@@ -182,6 +182,13 @@ impl SessionSummary {
         self.media.iter().find(|m| m.kind == "audio" && m.port != 0)
     }
 
+    /// Whether the audio is offered over DTLS-SRTP (`UDP/TLS/RTP/SAVPF`): a peer for
+    /// [`WebRtcMedia`](crate::WebRtcMedia) rather than [`RtpMedia`](crate::RtpMedia). Lets a
+    /// user agent pick the session kind for an incoming offer.
+    pub fn is_webrtc(&self) -> bool {
+        self.audio().is_some_and(MediaSection::is_secure)
+    }
+
     /// The first video section that is not disabled.
     pub fn video(&self) -> Option<&MediaSection> {
         self.media.iter().find(|m| m.kind == "video" && m.port != 0)
@@ -525,6 +532,9 @@ a=rtpmap:126 telephone-event/8000\r\n";
         assert_eq!(audio.telephone_event(48000), Some((110, 48000)));
         assert_eq!(audio.telephone_event(8000), Some((126, 8000)));
         check_webrtc(&summary, &[AudioCodec::Opus]).unwrap();
+        assert!(summary.is_webrtc());
+        let plain = CHROMIUM_OFFER.replace("UDP/TLS/RTP/SAVPF", "RTP/AVP");
+        assert!(!parse(&plain).unwrap().is_webrtc());
     }
 
     #[test]
