@@ -60,14 +60,15 @@ impl Slot {
 /// The ordered header table of one message.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HeaderTable {
-    pub(crate) slots: [Slot; MAX_HEADER_SLOTS],
+    /// One spare slot for a `Content-Length` beyond the limit (see the parser).
+    pub(crate) slots: [Slot; MAX_HEADER_SLOTS + 1],
     pub(crate) len: usize,
 }
 
 impl Default for HeaderTable {
     fn default() -> Self {
         HeaderTable {
-            slots: [Slot::default(); MAX_HEADER_SLOTS],
+            slots: [Slot::default(); MAX_HEADER_SLOTS + 1],
             len: 0,
         }
     }

@@ -2,7 +2,9 @@
 
 /// The most header lines one parsed message can hold: the size of the fixed slot array the
 /// borrowed parser fills without allocating. A message with more lines is refused with
-/// [`Error::Limit`](crate::Error::Limit) (`"header count"`); there is no spill path.
+/// [`Error::Limit`](crate::Error::Limit) (`"header count"`); there is no spill path. One
+/// extra line is accepted when it is the message's only `Content-Length`, so that the
+/// serializer can always add the length to a message that lacked it.
 pub const MAX_HEADER_SLOTS: usize = 64;
 
 /// Limits applied while parsing and framing.

@@ -250,8 +250,9 @@ impl PartialEq<MessageRef<'_>> for Message {
 }
 
 impl MessageRef<'_> {
-    /// Copies this message into an owned [`Message`]. Fails only when adding the missing
-    /// `Content-Length` line would exceed [`MAX_HEADER_SLOTS`](crate::MAX_HEADER_SLOTS).
+    /// Copies this message into an owned [`Message`] (serialized with a correct
+    /// `Content-Length`). A parsed message always converts; the `Result` covers views
+    /// assembled by other means.
     pub fn to_owned_message(&self) -> Result<Message> {
         Message::from_ref(self)
     }

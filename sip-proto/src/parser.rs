@@ -193,14 +193,23 @@ fn parse_engine<'a>(
                 slot.value_len = end - slot.value_start;
             }
         } else {
-            if table.len >= max_headers {
+            let slot = parse_header_line(line, pos, limits)?;
+            // One line beyond the limit is allowed when it is the first Content-Length: the
+            // serializer appends one to a message that had none, and its output must parse.
+            let spare_for_length = table.len == max_headers
+                && slot.is(&HeaderName::ContentLength)
+                && !table
+                    .as_slice()
+                    .iter()
+                    .any(|s| s.is(&HeaderName::ContentLength));
+            if table.len >= max_headers && !spare_for_length {
                 return Err(Error::Limit {
                     what: "header count",
                     limit: max_headers,
                     offset: pos,
                 });
             }
-            table.slots[table.len] = parse_header_line(line, pos, limits)?;
+            table.slots[table.len] = slot;
             table.len += 1;
         }
         pos = next;
