@@ -89,6 +89,8 @@ struct Session {
     flow: Flow,
     host: String,
     n: u32,
+    /// The Call-ID of the dialog in-dialog requests belong to.
+    dialog: Option<String>,
 }
 
 impl Session {
@@ -97,13 +99,17 @@ impl Session {
             flow,
             host: rfc7118::random_invalid_host(),
             n: 0,
+            dialog: None,
         }
     }
 
     fn request(&mut self, method: &str, uri: &str, user: &str, extra: &str) -> (Message, String) {
         self.n += 1;
         let n = self.n;
-        let call_id = format!("{}-{}", self.host, method.to_ascii_lowercase());
+        let call_id = self
+            .dialog
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", self.host, method.to_ascii_lowercase()));
         let via = rfc7118::via_value(
             &self.flow,
             &self.host,
@@ -449,4 +455,216 @@ async fn keepalive_reports_a_frozen_kamailio_within_interval_plus_timeout() {
     );
     transport.close().await;
     drop(kamailio);
+}
+
+/// One registered WebSocket user agent, driven by hand for the call test.
+struct WsPhone {
+    transport: Transport,
+    events: TransportEvents,
+    session: Session,
+    user: String,
+    contact: String,
+}
+
+impl WsPhone {
+    async fn register(run_dir: &std::path::Path, user: &str) -> WsPhone {
+        let (transport, mut events) =
+            Transport::start(config("ws://127.0.0.1:8080/ws", run_dir)).unwrap();
+        let flow = connected(&mut events).await;
+        let mut session = Session::new(flow);
+        let contact = rfc7118::contact_uri(&flow, user, &session.host);
+        let headers = format!("Contact: <{contact}>\r\nExpires: 60\r\n");
+        let (register, call_id) = session.request("REGISTER", "sip:127.0.0.1", user, &headers);
+        transport.send(&register).await.unwrap();
+        let challenge = response(&mut events, &call_id).await;
+        let authorization = answer(
+            &challenge,
+            sip_proto::HeaderName::WwwAuthenticate,
+            "REGISTER",
+            "sip:127.0.0.1",
+            user,
+        );
+        let headers = format!("{headers}Authorization: {authorization}\r\n");
+        let (register, call_id) = session.request("REGISTER", "sip:127.0.0.1", user, &headers);
+        transport.send(&register).await.unwrap();
+        assert_eq!(
+            response(&mut events, &call_id).await.as_ref().status(),
+            Some(200)
+        );
+        WsPhone {
+            transport,
+            events,
+            session,
+            user: user.to_owned(),
+            contact,
+        }
+    }
+
+    async fn next_request(&mut self, method: &str) -> Message {
+        loop {
+            match next_event(&mut self.events).await {
+                TransportEvent::Message { message, .. }
+                    if message
+                        .as_ref()
+                        .method()
+                        .is_some_and(|m| m.as_str() == method) =>
+                {
+                    return message;
+                }
+                TransportEvent::Message { .. } => {}
+                other => panic!("expected {method}, got {other:?}"),
+            }
+        }
+    }
+
+    /// A response to `request` echoing its Via, From, To (tagged), Call-ID, CSeq and
+    /// Record-Route, with our Contact.
+    fn reply(&self, request: &Message, status: &str) -> Message {
+        let mut text = format!("SIP/2.0 {status}\r\n");
+        for header in request.as_ref().headers() {
+            use sip_proto::HeaderName as H;
+            match header.name {
+                H::To if !header.value.contains("tag=") => {
+                    text.push_str(&format!("To: {};tag=callee\r\n", header.value))
+                }
+                H::Via | H::From | H::To | H::CallId | H::CSeq | H::RecordRoute => {
+                    text.push_str(&format!("{}: {}\r\n", header.raw_name, header.value));
+                }
+                _ => {}
+            }
+        }
+        text.push_str(&format!(
+            "Contact: <{}>\r\nContent-Length: 0\r\n\r\n",
+            self.contact
+        ));
+        Message::parse(text.into_bytes()).unwrap()
+    }
+}
+
+fn answer(
+    challenge: &Message,
+    header: sip_proto::HeaderName<'_>,
+    method: &str,
+    uri: &str,
+    user: &str,
+) -> String {
+    let value = challenge
+        .as_ref()
+        .header(header)
+        .unwrap_or_else(|| panic!("no challenge in {challenge:?}"));
+    let parsed = Challenge::parse(value).unwrap();
+    let password = Password::new("sipline-test");
+    let cnonce = format!("{:016x}", rand::random::<u64>());
+    DigestRequest::new(method, uri, user, &password)
+        .cnonce(&cnonce)
+        .answer(&parsed)
+        .unwrap()
+        .to_string()
+}
+
+/// Two WebSocket clients call each other through Kamailio: the INVITE (after the proxy
+/// challenge) reaches the callee over its own connection, and the ACK and BYE follow the
+/// Record-Route and the callee's Contact back over the right connection.
+#[tokio::test]
+async fn ws_clients_call_each_other_through_kamailio() {
+    let Some(run_dir) = interop() else { return };
+    let mut alice = WsPhone::register(&run_dir, "201").await;
+    let mut bob = WsPhone::register(&run_dir, "202").await;
+
+    let target = format!("sip:{}@127.0.0.1", bob.user);
+    let alice_contact = format!("Contact: <{}>\r\n", alice.contact);
+    let alice_user = alice.user.clone();
+    let invite_headers = |extra: &str| format!("{alice_contact}{extra}");
+    let (invite, call_id) =
+        alice
+            .session
+            .request("INVITE", &target, &alice_user, &invite_headers(""));
+    // The request helper addresses To to the caller; fix it to the callee.
+    let (alice_to, bob_to) = (
+        format!("To: <sip:{}@127.0.0.1>", alice.user),
+        format!("To: <sip:{}@127.0.0.1>", bob.user),
+    );
+    let retarget = |m: Message| {
+        let text = String::from_utf8(m.to_bytes())
+            .unwrap()
+            .replace(&alice_to, &bob_to);
+        Message::parse(text.into_bytes()).unwrap()
+    };
+    alice.transport.send(&retarget(invite)).await.unwrap();
+    let challenge = response(&mut alice.events, &call_id).await;
+    assert_eq!(challenge.as_ref().status(), Some(407), "{challenge:?}");
+    let authorization = answer(
+        &challenge,
+        sip_proto::HeaderName::ProxyAuthenticate,
+        "INVITE",
+        &target,
+        &alice_user,
+    );
+    let (invite, _) = alice.session.request(
+        "INVITE",
+        &target,
+        &alice_user,
+        &invite_headers(&format!("Proxy-Authorization: {authorization}\r\n")),
+    );
+    alice.transport.send(&retarget(invite)).await.unwrap();
+
+    // Bob gets the INVITE on his own WebSocket and answers 200.
+    let incoming = bob.next_request("INVITE").await;
+    assert_eq!(incoming.as_ref().call_id(), Some(call_id.as_str()));
+    let record_route = incoming
+        .as_ref()
+        .header(sip_proto::HeaderName::RecordRoute)
+        .expect("Kamailio record-routes");
+    bob.transport
+        .send(&bob.reply(&incoming, "200 OK"))
+        .await
+        .unwrap();
+    let ok = loop {
+        let message = response(&mut alice.events, &call_id).await;
+        if message.as_ref().status() == Some(200) {
+            break message;
+        }
+    };
+
+    // Alice's ACK and BYE: to Bob's Contact, through the Record-Route.
+    alice.session.dialog = Some(call_id.clone());
+    let remote_contact = ok
+        .as_ref()
+        .header(sip_proto::HeaderName::Contact)
+        .expect("Contact in the 200");
+    let remote_uri = remote_contact
+        .trim()
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    for method in ["ACK", "BYE"] {
+        let (request, _) = alice.session.request(
+            method,
+            &remote_uri,
+            &alice_user,
+            &format!("Route: {record_route}\r\n"),
+        );
+        let text = String::from_utf8(retarget(request).to_bytes()).unwrap();
+        // In-dialog: the callee's tag on To, the INVITE's CSeq number for ACK.
+        let text = text.replace(&bob_to, &format!("{bob_to};tag=callee"));
+        alice
+            .transport
+            .send(&Message::parse(text.into_bytes()).unwrap())
+            .await
+            .unwrap();
+        let received = bob.next_request(method).await;
+        assert_eq!(received.as_ref().call_id(), Some(call_id.as_str()));
+        if method == "BYE" {
+            bob.transport
+                .send(&bob.reply(&received, "200 OK"))
+                .await
+                .unwrap();
+            let done = response(&mut alice.events, &call_id).await;
+            assert_eq!(done.as_ref().status(), Some(200), "{done:?}");
+        }
+    }
+    alice.transport.close().await;
+    bob.transport.close().await;
 }
