@@ -668,3 +668,33 @@ async fn ws_clients_call_each_other_through_kamailio() {
     alice.transport.close().await;
     bob.transport.close().await;
 }
+
+/// Kamailio answers the RFC 5626 double-CRLF ping with a CRLF on every connection-oriented
+/// transport, so keep-alive works without WebSocket pings too.
+#[tokio::test]
+async fn crlf_keepalive_is_answered_over_ws_tcp_and_tls() {
+    let Some(run_dir) = interop() else { return };
+    for url in [
+        "ws://127.0.0.1:8080/ws",
+        "wss://127.0.0.1:8443/ws",
+        "sip:127.0.0.1:5060;transport=tcp",
+        "sips:127.0.0.1:5061",
+    ] {
+        let keep_alive = KeepAlive {
+            interval: Some(Duration::from_millis(200)),
+            pong_timeout: Duration::from_millis(500),
+            websocket_ping: false,
+        };
+        let (transport, mut events) =
+            Transport::start(config(url, &run_dir).with_keep_alive(keep_alive)).unwrap();
+        connected(&mut events).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let stats = transport.stats();
+        assert!(
+            stats.keepalive_pings >= 3 && stats.keepalive_pongs >= 3,
+            "{url}: {stats:?}"
+        );
+        assert_eq!(stats.disconnects, 0, "{url}: {stats:?}");
+        transport.close().await;
+    }
+}
