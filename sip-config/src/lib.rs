@@ -35,8 +35,9 @@
 //!
 //! ## Rules, and where Sipline differs from upstream
 //! - **User selection (SIP Core)**: `users[]` by Home Assistant user id, then by user name, then
-//!   `backup_user`. The chosen user's `overrides` are deep-merged over the whole configuration;
-//!   problems inside them are reported at `users[i].overrides...`.
+//!   `backup_user` (one account, or a list whose first entry is used, as upstream accepts). The
+//!   chosen user's `overrides` are deep-merged over the whole configuration; problems inside
+//!   them are reported at `users[i].overrides...`.
 //! - **Extension defaults to `ha_username`** when missing. Upstream documents this but does not
 //!   do it, and registers `undefined@host`.
 //! - **`pbx_server` defaults to the WebSocket URL's host without its port.** Upstream uses the
@@ -104,8 +105,8 @@ pub use phone::*;
 pub use schema::{json_schema, local_account_schema, schema_file_name};
 pub use secret::Secret;
 pub use sipcore::{
-    ButtonType, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_ICE_GATHERING_TIMEOUT_MS, OneOrMany,
-    RtcIceServer, SipCoreButton, SipCoreConfig, SipCoreExtension, SipCoreIce, SipCorePopup,
-    SipCoreUser,
+    BackupUser, ButtonType, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_ICE_GATHERING_TIMEOUT_MS,
+    OneOrMany, RtcIceServer, SipCoreButton, SipCoreConfig, SipCoreExtension, SipCoreIce,
+    SipCorePopup, SipCoreUser,
 };
 pub use watch::{ConfigWatcher, ReloadEvent};

@@ -169,3 +169,80 @@ proptest! {
         prop_assert_eq!(back, loaded.config);
     }
 }
+
+/// Any JSON, with keys drawn mostly from the real formats so the walk goes deep.
+fn arbitrary_document() -> impl Strategy<Value = Value> {
+    let key = prop_oneof![
+        prop::sample::select(vec![
+            "custom_wss_url",
+            "pbx_server",
+            "users",
+            "backup_user",
+            "auto_answer",
+            "sip_video",
+            "ice_config",
+            "iceServers",
+            "urls",
+            "username",
+            "credential",
+            "iceTransportPolicy",
+            "iceCandidatePoolSize",
+            "popup_config",
+            "buttons",
+            "extensions",
+            "type",
+            "data",
+            "label",
+            "domain",
+            "service",
+            "ha_username",
+            "extension",
+            "password",
+            "overrides",
+            "websocketUrl",
+            "phonebook",
+            "autoAnswer",
+            "iconSize",
+            "dtmfString",
+            "component",
+            "config",
+            "8001",
+        ])
+        .prop_map(str::to_owned),
+        "[a-z${}]{1,6}",
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        prop_oneof![
+            Just("relay".to_owned()),
+            Just("dtmf".to_owned()),
+            Just("wss://h/ws".to_owned()),
+            Just("oh-sipclient".to_owned()),
+            "\\PC{0,12}",
+        ]
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(5, 64, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(key.clone(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_documents_never_panic(doc in arbitrary_document(), sipcore in any::<bool>()) {
+        let format = if sipcore { sip_config::Format::SipCore } else { sip_config::Format::OpenHab };
+        let opts = LoadOptions::new().format(format).origin("https://o.lan").ha_user(HaUser::named("a"));
+        // Either outcome is fine; reaching it without a panic is the property.
+        let _ = load_value(doc.clone(), "<fuzz>", &opts);
+        let _ = load_value(doc, "<fuzz>", &LoadOptions::new());
+    }
+}

@@ -171,3 +171,17 @@ fn openhab_register_without_password_is_an_error_but_call_only_is_fine() {
     call_only["disableRegister"] = json!(true);
     assert!(load_value(call_only, "<doc>", &LoadOptions::new()).is_ok());
 }
+
+#[test]
+fn backup_user_may_be_a_list_whose_first_entry_is_used() {
+    let doc = json!({"custom_wss_url": "wss://pbx.lan/ws", "backup_user": [{"ha_username": "tablet", "extension": "200", "password": "pw"}]});
+    let l = load_value(doc, "<doc>", &LoadOptions::new()).unwrap();
+    assert_eq!(l.config.account.aor, "sip:200@pbx.lan");
+    let bad = json!({"custom_wss_url": "wss://pbx.lan/ws", "backup_user": [{"extension": "200", "password": ""}]});
+    let err = load_value(bad, "<doc>", &LoadOptions::new()).unwrap_err();
+    assert_eq!(
+        err.report().unwrap().to_string(),
+        "error at backup_user[0].ha_username: found nothing, expected the Home Assistant user name\n\
+         error at backup_user[0].password: found an empty password, expected the SIP password (SIP Core always registers)"
+    );
+}

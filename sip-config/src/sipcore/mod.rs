@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 pub use model::{
-    ButtonType, OneOrMany, RtcIceServer, SipCoreButton, SipCoreConfig, SipCoreExtension,
-    SipCoreIce, SipCorePopup, SipCoreUser,
+    BackupUser, ButtonType, OneOrMany, RtcIceServer, SipCoreButton, SipCoreConfig,
+    SipCoreExtension, SipCoreIce, SipCorePopup, SipCoreUser,
 };
 
 use crate::checks;
@@ -201,8 +201,21 @@ fn check(cfg: &SipCoreConfig, opts: &LoadOptions) -> Vec<Issue> {
             }
         }
     }
-    if let Some(b) = &cfg.backup_user {
-        check_user(b, &root.key("backup_user"), &mut out);
+    match &cfg.backup_user {
+        Some(BackupUser::One(b)) => check_user(b, &root.key("backup_user"), &mut out),
+        Some(BackupUser::List(list)) => {
+            if list.is_empty() {
+                out.push(Issue::error(
+                    &root.key("backup_user"),
+                    "an empty list",
+                    "one account (or a list starting with one)",
+                ));
+            }
+            for (i, b) in list.iter().enumerate() {
+                check_user(b, &root.key("backup_user").index(i), &mut out);
+            }
+        }
+        None => {}
     }
 
     if let Some(ice) = &cfg.ice_config {
@@ -396,7 +409,7 @@ fn select_user(cfg: &SipCoreConfig, opts: &LoadOptions, out: &mut Vec<Issue>) ->
             });
         }
     }
-    if let Some(b) = &cfg.backup_user {
+    if let Some((b, _)) = cfg.backup_user.as_ref().and_then(BackupUser::first) {
         return Some(Selected {
             user: b.clone(),
             index: None,

@@ -28,7 +28,7 @@ pub struct SipCoreConfig {
     pub users: Vec<SipCoreUser>,
     /// The account used when no entry of `users` matches the Home Assistant user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backup_user: Option<SipCoreUser>,
+    pub backup_user: Option<BackupUser>,
     /// Whether incoming calls are answered automatically.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_answer: Option<bool>,
@@ -99,6 +99,26 @@ pub struct SipCoreUser {
     /// level).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<Map<String, Value>>,
+}
+
+/// `backup_user`: one account, or (accepted upstream too) a list whose first entry is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BackupUser {
+    /// One account.
+    One(SipCoreUser),
+    /// A list of accounts; the first is used.
+    List(Vec<SipCoreUser>),
+}
+
+impl BackupUser {
+    /// The account used, with its path suffix (`[0]` for the list form).
+    pub fn first(&self) -> Option<(&SipCoreUser, Option<usize>)> {
+        match self {
+            Self::One(u) => Some((u, None)),
+            Self::List(list) => list.first().map(|u| (u, Some(0))),
+        }
+    }
 }
 
 /// SIP Core's ICE settings: a WebRTC `RTCConfiguration` plus `iceGatheringTimeout`.
