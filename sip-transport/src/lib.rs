@@ -53,6 +53,7 @@ mod flow;
 mod keepalive;
 mod link;
 pub mod rfc7118;
+pub mod rport;
 mod stats;
 mod target;
 mod tls;

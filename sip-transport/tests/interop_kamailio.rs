@@ -136,6 +136,12 @@ async fn options_and_register(url: &str, kind: TransportKind) {
     transport.send(&options).await.unwrap();
     let reply = response(&mut events, &call_id).await;
     assert_eq!(reply.as_ref().status(), Some(200), "{reply:?}");
+    // rport (RFC 3581): Kamailio tells us the address it saw, which is our flow's local one.
+    assert_eq!(
+        sip_transport::rport::reflexive_address(&reply),
+        Some(flow.local),
+        "{reply:?}"
+    );
 
     let user = format!("1{:02}", (kind as u8) * 10 + 1);
     let contact = rfc7118::contact_uri(&flow, &user, &session.host);
