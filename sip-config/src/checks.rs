@@ -49,7 +49,19 @@ pub(crate) fn transport_url(raw: &str, path: &JsonPath, out: &mut Vec<Issue>) ->
 /// The host of a URL without its port (the SIP domain default); IPv6 keeps its brackets, as a
 /// SIP URI needs them.
 pub(crate) fn url_host(url: &str) -> Option<String> {
-    Url::parse(url).ok()?.host_str().map(str::to_owned)
+    let parsed = Url::parse(url).ok()?;
+    if let Some(host) = parsed.host_str().filter(|h| !h.is_empty()) {
+        return Some(host.to_owned());
+    }
+    // `sip:`/`sips:` URIs are opaque to the URL parser: take `[user@]host[:port][;params]`.
+    let rest = url.split_once(':')?.1;
+    let hostport = rest.split([';', '?']).next()?;
+    let hostport = hostport.rsplit_once('@').map_or(hostport, |(_, h)| h);
+    let host = match hostport.strip_prefix('[') {
+        Some(v6) => format!("[{}]", v6.split(']').next()?),
+        None => hostport.split(':').next()?.to_owned(),
+    };
+    (!host.is_empty() && host != "[]").then_some(host)
 }
 
 /// Checks the URLs and credentials of one ICE server.
@@ -183,6 +195,15 @@ mod tests {
         assert_eq!(out[0].suggestion.as_deref(), Some("wss://pbx.lan/ws"));
         assert!(transport_url("ftp://x", &p, &mut out).is_none());
         assert_eq!(url_host("wss://[::1]:8089/ws").as_deref(), Some("[::1]"));
+        assert_eq!(
+            url_host("sip:pbx.lan:5060;transport=tcp").as_deref(),
+            Some("pbx.lan")
+        );
+        assert_eq!(
+            url_host("sips:edge@[fd00::1]:5061").as_deref(),
+            Some("[fd00::1]")
+        );
+        assert_eq!(url_host("sip:;transport=udp"), None);
     }
 
     #[test]

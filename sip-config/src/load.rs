@@ -280,6 +280,15 @@ pub fn load_value(mut doc: Value, origin: &str, opts: &LoadOptions) -> Result<Lo
         Format::SipCore => sipcore::resolve(&doc, opts, &mut issues),
         Format::OpenHab => openhab::resolve(&doc, local.as_ref(), opts, &mut issues),
     };
+    if config.is_none() && !issues.iter().any(Issue::is_error) {
+        // Resolution gives up only after reporting why; should a path ever miss that, still
+        // refuse with a message rather than an empty report.
+        issues.push(Issue::error(
+            &JsonPath::root(),
+            "a document that could not be resolved",
+            "a complete configuration",
+        ));
+    }
     let mut report = Report::default();
     report.extend(issues);
     report.normalize();

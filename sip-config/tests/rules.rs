@@ -185,3 +185,10 @@ fn backup_user_may_be_a_list_whose_first_entry_is_used() {
          error at backup_user[0].password: found an empty password, expected the SIP password (SIP Core always registers)"
     );
 }
+
+#[test]
+fn sip_uri_transports_are_accepted_and_give_the_domain() {
+    let l = ok(json!({"custom_wss_url": "sip:pbx.lan:5060;transport=tcp"}));
+    assert_eq!(l.config.transport.urls, ["sip:pbx.lan:5060;transport=tcp"]);
+    assert_eq!(l.config.account.aor, "sip:101@pbx.lan");
+}

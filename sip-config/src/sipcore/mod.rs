@@ -174,7 +174,18 @@ fn ws_url(cfg: &SipCoreConfig, opts: &LoadOptions, out: &mut Vec<Issue>) -> Opti
 fn check(cfg: &SipCoreConfig, opts: &LoadOptions) -> Vec<Issue> {
     let root = JsonPath::root();
     let mut out = Vec::new();
-    ws_url(cfg, opts, &mut out);
+    let url = ws_url(cfg, opts, &mut out);
+    if cfg.pbx_server.is_none()
+        && url
+            .as_deref()
+            .is_some_and(|u| checks::url_host(u).is_none())
+    {
+        out.push(Issue::error(
+            &root.key("pbx_server"),
+            "nothing, and the server URL has no host to use instead",
+            "the SIP domain",
+        ));
+    }
     if cfg
         .pbx_server
         .as_deref()
