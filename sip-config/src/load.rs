@@ -203,7 +203,9 @@ pub fn detect_format(doc: &Value) -> Result<Format, String> {
             crate::shape::describe(doc, false)
         ));
     };
-    if map.get("component").and_then(Value::as_str) == Some("oh-sipclient") {
+    // Only openHAB widgets wrap their settings in `component`/`config`; a wrong component
+    // name is then reported by the openHAB reader rather than as an unknown format.
+    if map.contains_key("component") {
         return Ok(Format::OpenHab);
     }
     let sip = SIPCORE.iter().filter(|k| map.contains_key(**k)).count();

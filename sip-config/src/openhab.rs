@@ -24,6 +24,17 @@ pub const OPENHAB_DTMF_GAP_MS: u32 = 640;
 
 const OWNER: &str = "oh-sipclient";
 
+/// Top-level keys of an openHAB widget definition around the props in `config`.
+const WIDGET_KEYS: [&str; 7] = [
+    "component",
+    "config",
+    "slots",
+    "uid",
+    "tags",
+    "props",
+    "timestamp",
+];
+
 /// The props of openHAB's `oh-sipclient` widget (the widget's `config`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -170,6 +181,19 @@ fn locate(doc: &Value, issues: &mut Vec<Issue>) -> (JsonPath, Value) {
                 crate::shape::describe(component, false),
                 "`oh-sipclient`",
             ));
+        }
+        for key in doc.as_object().into_iter().flat_map(|m| m.keys()) {
+            if !WIDGET_KEYS.contains(&key.as_str()) {
+                let suggestion = crate::issue::did_you_mean(key, WIDGET_KEYS);
+                issues.push(
+                    Issue::warning(
+                        &root.key(key),
+                        format!("the unknown key `{key}`"),
+                        "a key of an openHAB widget (it is ignored)",
+                    )
+                    .suggest(suggestion),
+                );
+            }
         }
         return (
             root.key("config"),

@@ -192,3 +192,14 @@ fn sip_uri_transports_are_accepted_and_give_the_domain() {
     assert_eq!(l.config.transport.urls, ["sip:pbx.lan:5060;transport=tcp"]);
     assert_eq!(l.config.account.aor, "sip:101@pbx.lan");
 }
+
+#[test]
+fn openhab_widget_wrapper_is_checked_too() {
+    let doc = json!({"component": "oh-sipclinet", "confg": {}, "config": {"websocketUrl": "wss://oh/ws", "domain": "d", "username": "u", "password": "p"}});
+    let err = load_value(doc, "<doc>", &LoadOptions::new()).unwrap_err();
+    assert_eq!(
+        err.report().unwrap().to_string(),
+        "error at component: found \"oh-sipclinet\", expected `oh-sipclient`\n\
+         warning at confg: found the unknown key `confg`, expected a key of an openHAB widget (it is ignored) (did you mean `config`?)"
+    );
+}
