@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
@@ -10,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::backoff::failover_order;
@@ -336,19 +338,15 @@ impl Driver {
         Ok(())
     }
 
-    async fn ws_session(
-        &mut self,
-        mut ws: tokio_tungstenite::WebSocketStream<Io>,
-        flow: Flow,
-    ) -> Ended {
+    async fn ws_session(&mut self, mut ws: WebSocketStream<Io>, flow: Flow) -> Ended {
         let mut ping = PingState::new(self.config.keep_alive, Instant::now());
-        let far_future = Instant::now() + std::time::Duration::from_secs(86_400 * 365);
+        let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
         loop {
             let deadline = ping.deadline().unwrap_or(far_future);
             tokio::select! {
                 command = self.commands.recv() => match command {
                     None | Some(Command::Close) => {
-                        let _ = ws.close(None).await;
+                        let _ = tokio::time::timeout(self.config.connect_timeout, ws.close(None)).await;
                         return Ended::Closed;
                     }
                     Some(Command::Send { bytes, flow: on, reply }) => {
@@ -361,7 +359,7 @@ impl Driver {
                             Ok(text) => WsMessage::Text(text),
                             Err(_) => WsMessage::Binary(bytes),
                         };
-                        match ws.send(frame).await {
+                        match ws_write(&mut ws, frame, self.config.connect_timeout).await {
                             Ok(()) => {
                                 Counters::bump(&self.counters.sent);
                                 let _ = reply.send(Ok(flow));
@@ -398,7 +396,7 @@ impl Driver {
                     match codec::classify_keepalive(&payload) {
                         Some(codec::KeepAliveFrame::Pong) => Counters::bump(&self.counters.keepalive_pongs),
                         Some(codec::KeepAliveFrame::Ping) => {
-                            if let Err(e) = ws.send(WsMessage::text("\r\n")).await {
+                            if let Err(e) = ws_write(&mut ws, WsMessage::text("\r\n"), self.config.connect_timeout).await {
                                 return Ended::Lost(lost(&flow, e.to_string()));
                             }
                         }
@@ -411,9 +409,9 @@ impl Driver {
                 () = sleep_until(deadline) => match ping.on_timer(Instant::now()) {
                     Some(PingAction::Ping) => {
                         Counters::bump(&self.counters.keepalive_pings);
-                        let mut result = ws.send(WsMessage::text("\r\n\r\n")).await;
+                        let mut result = ws_write(&mut ws, WsMessage::text("\r\n\r\n"), self.config.connect_timeout).await;
                         if result.is_ok() && self.config.keep_alive.websocket_ping {
-                            result = ws.send(WsMessage::Ping(Bytes::from_static(b"sipline"))).await;
+                            result = ws_write(&mut ws, WsMessage::Ping(Bytes::from_static(b"sipline")), self.config.connect_timeout).await;
                         }
                         if let Err(e) = result {
                             return Ended::Lost(lost(&flow, e.to_string()));
@@ -435,7 +433,7 @@ impl Driver {
 
     async fn stream_session(&mut self, mut io: Io, flow: Flow) -> Ended {
         let mut ping = PingState::new(self.config.keep_alive, Instant::now());
-        let far_future = Instant::now() + std::time::Duration::from_secs(86_400 * 365);
+        let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
         let mut framer = StreamFramer::new(self.config.max_message_size);
         let mut buf = BytesMut::with_capacity(16 * 1024);
         loop {
@@ -443,7 +441,7 @@ impl Driver {
             tokio::select! {
                 command = self.commands.recv() => match command {
                     None | Some(Command::Close) => {
-                        let _ = io.shutdown().await;
+                        let _ = tokio::time::timeout(self.config.connect_timeout, io.shutdown()).await;
                         return Ended::Closed;
                     }
                     Some(Command::Send { bytes, flow: on, reply }) => {
@@ -452,7 +450,7 @@ impl Driver {
                             continue;
                         }
                         self.wire_log("out", &flow, &bytes);
-                        match write_all(&mut io, &bytes).await {
+                        match write_all(&mut io, &bytes, self.config.connect_timeout).await {
                             Ok(()) => {
                                 Counters::bump(&self.counters.sent);
                                 let _ = reply.send(Ok(flow));
@@ -478,7 +476,7 @@ impl Driver {
                             Ok(None) => break,
                             Ok(Some(Piece::Pong)) => Counters::bump(&self.counters.keepalive_pongs),
                             Ok(Some(Piece::Ping)) => {
-                                if let Err(e) = write_all(&mut io, b"\r\n").await {
+                                if let Err(e) = write_all(&mut io, b"\r\n", self.config.connect_timeout).await {
                                     return Ended::Lost(lost(&flow, e.to_string()));
                                 }
                             }
@@ -501,7 +499,7 @@ impl Driver {
                 () = sleep_until(deadline) => match ping.on_timer(Instant::now()) {
                     Some(PingAction::Ping) => {
                         Counters::bump(&self.counters.keepalive_pings);
-                        if let Err(e) = write_all(&mut io, b"\r\n\r\n").await {
+                        if let Err(e) = write_all(&mut io, b"\r\n\r\n", self.config.connect_timeout).await {
                             return Ended::Lost(lost(&flow, e.to_string()));
                         }
                     }
@@ -513,9 +511,29 @@ impl Driver {
     }
 }
 
-async fn write_all(io: &mut Io, bytes: &[u8]) -> std::io::Result<()> {
-    io.write_all(bytes).await?;
-    io.flush().await
+/// Writes and flushes, failing when the peer stops reading for `limit` (a frozen server
+/// fills the socket buffers; the keep-alive timer cannot fire while a write hangs).
+async fn write_all(io: &mut Io, bytes: &[u8], limit: Duration) -> std::result::Result<(), String> {
+    let write = async {
+        io.write_all(bytes).await?;
+        io.flush().await
+    };
+    match tokio::time::timeout(limit, write).await {
+        Err(_) => Err(format!("writing stalled for {limit:?}")),
+        Ok(result) => result.map_err(|e| e.to_string()),
+    }
+}
+
+/// Sends one WebSocket message, with the same stall bound as [`write_all`].
+async fn ws_write(
+    ws: &mut WebSocketStream<Io>,
+    message: WsMessage,
+    limit: Duration,
+) -> std::result::Result<(), String> {
+    match tokio::time::timeout(limit, ws.send(message)).await {
+        Err(_) => Err(format!("writing stalled for {limit:?}")),
+        Ok(result) => result.map_err(|e| e.to_string()),
+    }
 }
 
 fn lost(flow: &Flow, reason: String) -> Error {
