@@ -7,9 +7,10 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::call::Calls;
 use crate::config::CoreConfig;
 use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::event::{CallHandle, Event};
 use crate::flow::{FlowId, Transmit, Transport, TransportEvent};
 use crate::message::{Method, SipMessage};
 use crate::registration::Registration;
@@ -122,6 +123,62 @@ impl Ctx {
         Ok((key, request))
     }
 
+    /// Starts a client transaction for `request` keeping its Via (a CANCEL must carry its
+    /// INVITE's branch, §9.1).
+    pub(crate) fn send_request_keep_via(
+        &mut self,
+        now: Instant,
+        request: SipMessage,
+    ) -> Result<ClientKey> {
+        let what = "a CANCEL";
+        let flow = self.flow.clone().ok_or(Error::NotConnected { what })?;
+        self.tx
+            .send_request(
+                now,
+                request,
+                flow.id,
+                flow.transport.is_reliable(),
+                &mut self.out,
+            )
+            .ok_or(Error::NotConnected { what })
+    }
+
+    /// Sends a request outside any transaction (the ACK for a 2xx, §13.2.2.4) with a new
+    /// branch; returns it as sent, for retransmission.
+    pub(crate) fn send_stateless(&mut self, mut request: SipMessage) -> Option<SipMessage> {
+        let flow = self.flow.clone()?;
+        let branch = format!("z9hG4bK{}", self.random_token(16));
+        request.remove_header("Via");
+        request.prepend_header(
+            "Via",
+            format!(
+                "SIP/2.0/{} {};branch={branch};rport",
+                flow.transport.via_token(),
+                self.sent_by(&flow)
+            ),
+        );
+        self.out.push(Transmit {
+            flow: flow.id,
+            message: request.clone(),
+        });
+        Some(request)
+    }
+
+    /// Resends a message already carrying its Via on the active flow.
+    pub(crate) fn resend(&mut self, message: &SipMessage) {
+        if let Some(flow) = &self.flow {
+            self.out.push(Transmit {
+                flow: flow.id,
+                message: message.clone(),
+            });
+        }
+    }
+
+    /// Our Contact header value for dialogs.
+    pub(crate) fn contact_header(&self) -> Option<String> {
+        self.contact_uri(true).map(|uri| format!("<{uri}>"))
+    }
+
     /// Answers a server transaction.
     pub(crate) fn respond(&mut self, now: Instant, key: &ServerKey, response: SipMessage) {
         if !self.tx.respond(now, key, response, &mut self.out) {
@@ -169,6 +226,7 @@ impl Ctx {
 pub struct UserAgentCore {
     ctx: Ctx,
     registration: Registration,
+    calls: Calls,
     transmits: VecDeque<Transmit>,
     /// Client transactions started for one-off requests (MESSAGE, OPTIONS) by us.
     standalone: HashMap<ClientKey, Method>,
@@ -202,6 +260,7 @@ impl UserAgentCore {
         UserAgentCore {
             ctx,
             registration,
+            calls: Calls::default(),
             transmits: VecDeque::new(),
             standalone: HashMap::new(),
         }
@@ -306,6 +365,7 @@ impl UserAgentCore {
             }
         }
         self.registration.on_timeout(now, &mut self.ctx);
+        self.calls.on_timeout(now, &mut self.ctx);
         self.flush();
     }
 
@@ -323,10 +383,14 @@ impl UserAgentCore {
 
     /// When [`UserAgentCore::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.ctx.tx.next_timeout(), self.registration.next_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.ctx.tx.next_timeout(),
+            self.registration.next_timeout(),
+            self.calls.next_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Registers now (again), resetting a previous failure.
@@ -345,6 +409,52 @@ impl UserAgentCore {
         self.flush();
     }
 
+    /// Calls `target` (normalised with the account's domain, see
+    /// [`crate::policy::normalize_target`]) with our SDP offer. The answer arrives as
+    /// [`Event::RemoteAnswer`].
+    pub fn invite(
+        &mut self,
+        now: Instant,
+        target: &str,
+        sdp_offer: Option<&str>,
+    ) -> Result<CallHandle> {
+        let uri = crate::policy::normalize_target(target, self.ctx.config.domain())?;
+        let handle = self.calls.invite(now, &mut self.ctx, &uri, sdp_offer);
+        self.flush();
+        handle
+    }
+
+    /// Answers an incoming call with our SDP (an answer, or an offer when the INVITE had none).
+    pub fn answer(&mut self, now: Instant, call: CallHandle, sdp: Option<&str>) -> Result<()> {
+        let result = self.calls.answer(now, &mut self.ctx, call, sdp);
+        self.flush();
+        result
+    }
+
+    /// Rejects an incoming call with a 3xx–6xx status (486 busy, 603 decline, 480 ...).
+    pub fn reject(&mut self, now: Instant, call: CallHandle, status: u16) -> Result<()> {
+        let result = self.calls.reject(now, &mut self.ctx, call, status);
+        self.flush();
+        result
+    }
+
+    /// Ends a call however far it got: CANCEL, 480, or BYE.
+    pub fn hangup(&mut self, now: Instant, call: CallHandle) -> Result<()> {
+        let result = self.calls.hangup(now, &mut self.ctx, call);
+        self.flush();
+        result
+    }
+
+    /// A snapshot of a call, `None` once it is gone.
+    pub fn call_info(&self, call: CallHandle) -> Option<crate::CallInfo> {
+        self.calls.info(call)
+    }
+
+    /// Number of calls not yet ended.
+    pub fn active_calls(&self) -> usize {
+        self.calls.active()
+    }
+
     fn flush(&mut self) {
         self.transmits.extend(self.ctx.out.drain(..));
     }
@@ -352,6 +462,8 @@ impl UserAgentCore {
     fn dispatch_client_event(&mut self, now: Instant, key: ClientKey, event: ClientEvent) {
         if self.registration.owns(&key) {
             self.registration.on_client_event(now, &mut self.ctx, event);
+        } else if self.calls.owns(&key) {
+            self.calls.on_client_event(now, &mut self.ctx, key, event);
         } else if let Some(method) = self.standalone.get(&key) {
             tracing::debug!(%method, ?event, "standalone request finished");
             if !matches!(event, ClientEvent::Provisional(_)) {
@@ -390,7 +502,11 @@ impl UserAgentCore {
         };
         let key = match disposition {
             RequestDisposition::New(key) => key,
-            RequestDisposition::Absorbed | RequestDisposition::AckFor2xx => return,
+            RequestDisposition::Absorbed => return,
+            RequestDisposition::AckFor2xx => {
+                self.calls.on_ack(now, &mut self.ctx, &request);
+                return;
+            }
         };
         self.handle_new_request(now, key, &request);
     }
@@ -407,6 +523,24 @@ impl UserAgentCore {
                 }
                 self.ctx.respond(now, &key, response);
             }
+            return;
+        }
+        let in_dialog = request.to_header().is_some_and(|to| to.tag().is_some());
+        if in_dialog && method != Method::Cancel {
+            if !self
+                .calls
+                .on_in_dialog_request(now, &mut self.ctx, &key, request)
+            {
+                // §12.2.2: no such dialog.
+                if let Some(response) = self.ctx.response_for(&key, 481, None) {
+                    self.ctx.respond(now, &key, response);
+                }
+            }
+            return;
+        }
+        if method == Method::Invite {
+            self.calls
+                .on_incoming_invite(now, &mut self.ctx, key, request);
             return;
         }
         let tag = self.ctx.random_token(10);
@@ -434,8 +568,12 @@ impl UserAgentCore {
             }
             Method::Cancel => match self.ctx.tx.invite_for_cancel(request) {
                 Some(invite) if self.ctx.tx.server_pending(&invite) => {
+                    // §9.2: 200 for the CANCEL, then 487 for the INVITE.
+                    if let Some(ok) = self.ctx.response_for(&key, 200, None) {
+                        self.ctx.respond(now, &key, ok);
+                    }
                     self.on_cancel(now, &invite);
-                    self.ctx.response_for(&key, 200, None)
+                    None
                 }
                 Some(_) => self.ctx.response_for(&key, 200, None),
                 None => self.ctx.response_for(&key, 481, Some(&tag)),
@@ -458,9 +596,11 @@ impl UserAgentCore {
 
     /// A CANCEL matched a pending INVITE: end it with 487 (§9.2).
     fn on_cancel(&mut self, now: Instant, invite: &ServerKey) {
-        let tag = self.ctx.random_token(10);
-        if let Some(response) = self.ctx.response_for(invite, 487, Some(&tag)) {
-            self.ctx.respond(now, invite, response);
+        if !self.calls.on_cancel(now, &mut self.ctx, invite) {
+            let tag = self.ctx.random_token(10);
+            if let Some(response) = self.ctx.response_for(invite, 487, Some(&tag)) {
+                self.ctx.respond(now, invite, response);
+            }
         }
     }
 

@@ -32,17 +32,21 @@
 //! ```
 
 pub mod auth;
+mod call;
 pub mod config;
 mod core;
+mod dialog;
 pub mod error;
 pub mod event;
 pub mod flow;
 pub mod message;
+pub mod policy;
 mod registration;
 mod transaction;
 pub mod values;
 
 pub use auth::{Credentials, Password};
+pub use call::{CallInfo, Direction as CallDirection, Phase as CallPhase};
 pub use config::CoreConfig;
 pub use core::UserAgentCore;
 pub use error::{Error, Result};

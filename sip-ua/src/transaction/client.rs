@@ -106,8 +106,10 @@ impl ClientTx {
             (State::Trying | State::Proceeding, 100..=199) => {
                 self.state = State::Proceeding;
                 if self.invite {
-                    // §17.1.1.2: a provisional stops Timer A.
+                    // §17.1.1.2: a provisional stops Timers A and B; the TU's no-answer
+                    // timer bounds the ringing.
                     self.retransmit_at = None;
+                    self.timeout_at = None;
                 } else if !self.reliable {
                     // §17.1.2.2: in Proceeding, retransmit every T2.
                     self.interval = self.timers.t2;

@@ -1,6 +1,8 @@
 //! A virtual-time harness around the I/O-free core and a scripted registrar double.
 #![allow(dead_code)]
 
+pub mod pair;
+
 use std::time::{Duration, Instant};
 
 use md5::{Digest, Md5};

@@ -1,0 +1,197 @@
+//! The UAS side of a call: ringing, answer with the 2xx retransmitted until the ACK,
+//! rejection, and the end of an unanswered call.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::{Call, Cancel, Direction, OkRetransmit, Phase, end, send_bye};
+use crate::auth::AuthSession;
+use crate::core::Ctx;
+use crate::dialog::Dialog;
+use crate::error::{Error, Result};
+use crate::event::{CallHandle, EndCause, EndedBy, Event};
+use crate::message::SipMessage;
+use crate::transaction::{ClientKey, ServerKey};
+
+pub(super) fn start(
+    now: Instant,
+    ctx: &mut Ctx,
+    handle: CallHandle,
+    key: ServerKey,
+    request: &SipMessage,
+) -> Option<Call> {
+    let local_tag = ctx.random_token(10);
+    let reply = |ctx: &mut Ctx, status: u16| {
+        if let Some(response) = ctx.response_for(&key, status, Some(&local_tag)) {
+            ctx.respond(now, &key, response);
+        }
+    };
+    let Some(dialog) = Dialog::from_request(request, &local_tag, false) else {
+        // No Contact, From or Call-ID: §8.2 bad request.
+        reply(ctx, 400);
+        return None;
+    };
+    let content_type = request
+        .header("Content-Type")
+        .map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase());
+    let remote_sdp = match (request.body_text(), content_type.as_deref()) {
+        (None, _) => None,
+        (Some(sdp), Some("application/sdp")) => Some(sdp.to_owned()),
+        (Some(_), _) => {
+            if let Some(mut response) = ctx.response_for(&key, 415, Some(&local_tag)) {
+                response.push_header("Accept", "application/sdp");
+                ctx.respond(now, &key, response);
+            }
+            return None;
+        }
+    };
+    let from = request.from_header()?;
+    let mut ringing = ctx.response_for(&key, 180, Some(&local_tag))?;
+    if let Some(contact) = ctx.contact_header() {
+        ringing.push_header("Contact", contact);
+    }
+    ctx.respond(now, &key, ringing);
+    ctx.events.push_back(Event::IncomingCall {
+        call: handle,
+        remote_uri: from.uri.clone(),
+        display_name: from.display.clone(),
+        remote_sdp,
+    });
+    Some(Call {
+        handle,
+        direction: Direction::Incoming,
+        phase: Phase::Calling,
+        invite: request.clone(),
+        invite_client: None,
+        invite_final: false,
+        provisional_seen: false,
+        invite_server: Some(key),
+        local_tag,
+        dialog: Some(dialog),
+        early: Vec::new(),
+        cancel: Cancel::None,
+        no_answer_at: Some(now + ctx.config.no_answer_timeout),
+        ok_retransmit: None,
+        ack: None,
+        bye_after_ack: false,
+        auth: AuthSession::default(),
+        requests: HashMap::new(),
+        ringing_reported: true,
+        remote_uri: from.uri,
+        display_name: from.display,
+    })
+}
+
+/// Sends a final non-2xx response to the INVITE.
+pub(super) fn final_response(now: Instant, ctx: &mut Ctx, call: &mut Call, status: u16) {
+    let Some(key) = call.invite_server.clone() else {
+        return;
+    };
+    if let Some(response) = ctx.response_for(&key, status, Some(&call.local_tag)) {
+        ctx.respond(now, &key, response);
+    }
+}
+
+pub(super) fn answer(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    sdp: Option<&str>,
+) -> Result<()> {
+    if call.direction != Direction::Incoming || call.phase != Phase::Calling {
+        return Err(Error::InvalidCallState {
+            call: call.handle,
+            action: "answer",
+            state: call.phase.name(),
+        });
+    }
+    let key = call.invite_server.clone().ok_or(Error::InvalidCallState {
+        call: call.handle,
+        action: "answer",
+        state: "without INVITE",
+    })?;
+    let contact = ctx
+        .contact_header()
+        .ok_or(Error::NotConnected { what: "a 200 OK" })?;
+    let mut ok =
+        ctx.response_for(&key, 200, Some(&call.local_tag))
+            .ok_or(Error::InvalidCallState {
+                call: call.handle,
+                action: "answer",
+                state: "cancelled",
+            })?;
+    ok.push_header("Contact", contact);
+    ok.push_header("Allow", crate::core::ALLOW);
+    ok.push_header("Supported", "outbound");
+    if let Some(sdp) = sdp {
+        ok.set_body("application/sdp", sdp.as_bytes());
+    }
+    ctx.respond(now, &key, ok.clone());
+    if let Some(dialog) = call.dialog.as_mut() {
+        dialog.state = crate::dialog::DialogState::Confirmed;
+    }
+    call.phase = Phase::Answering;
+    call.no_answer_at = None;
+    let t1 = ctx.config.timers.t1;
+    call.ok_retransmit = Some(OkRetransmit {
+        response: ok,
+        next_at: now + t1,
+        interval: t1,
+        give_up_at: now + ctx.config.timers.timeout(),
+    });
+    ctx.events.push_back(Event::Accepted { call: call.handle });
+    Ok(())
+}
+
+pub(super) fn on_ack(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    ack: &SipMessage,
+    by_key: &mut HashMap<ClientKey, CallHandle>,
+) {
+    if call.ok_retransmit.is_none() || !call.dialog.as_ref().is_some_and(|d| d.matches_request(ack))
+    {
+        return;
+    }
+    call.ok_retransmit = None;
+    if call.bye_after_ack {
+        call.phase = Phase::Confirmed;
+        send_bye(now, ctx, call, by_key);
+        call.phase = Phase::Ended;
+        return;
+    }
+    call.phase = Phase::Confirmed;
+    if let Some(sdp) = ack.body_text() {
+        ctx.events.push_back(Event::RemoteAnswer {
+            call: call.handle,
+            sdp: sdp.to_owned(),
+        });
+    }
+    ctx.events.push_back(Event::Confirmed { call: call.handle });
+}
+
+/// Retransmits the 2xx (T1 doubling to T2) until the ACK, and gives up after 64·T1.
+pub(super) fn on_ok_timer(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    by_key: &mut HashMap<ClientKey, CallHandle>,
+) {
+    let Some(ok) = call.ok_retransmit.as_mut() else {
+        return;
+    };
+    if ok.give_up_at <= now {
+        // §13.3.1.4: the dialog is confirmed but the session should end.
+        call.ok_retransmit = None;
+        tracing::warn!(call = %call.handle, "no ACK for our 2xx: hanging up");
+        send_bye(now, ctx, call, by_key);
+        end(ctx, call, EndedBy::System, EndCause::Timeout);
+        return;
+    }
+    if ok.next_at <= now {
+        ctx.resend(&ok.response);
+        ok.interval = (ok.interval * 2).min(ctx.config.timers.t2);
+        ok.next_at += ok.interval;
+    }
+}

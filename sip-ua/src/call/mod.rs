@@ -1,0 +1,512 @@
+//! Calls: the INVITE dialog usage both ways (RFC 3261 §13–15), with CANCEL, no-answer
+//! timeout, forking and the 2xx/ACK rules, on top of the transaction layer.
+
+mod incoming;
+mod outgoing;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::auth::AuthSession;
+use crate::core::Ctx;
+use crate::dialog::Dialog;
+use crate::error::{Error, Result};
+use crate::event::{CallHandle, EndCause, EndedBy, Event};
+use crate::message::{Method, SipMessage};
+use crate::transaction::{ClientEvent, ClientKey, ServerKey};
+
+/// Which side sent the INVITE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Direction {
+    /// We called.
+    Outgoing,
+    /// We were called.
+    Incoming,
+}
+
+/// Where a call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// INVITE sent or received, no final response yet.
+    Calling,
+    /// UAS: 2xx sent, waiting for the ACK.
+    Answering,
+    /// Dialog confirmed.
+    Confirmed,
+    /// Over for the application; may linger for pending transactions.
+    Ended,
+}
+
+impl Phase {
+    /// A short word for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Calling => "ringing",
+            Phase::Answering => "answering",
+            Phase::Confirmed => "established",
+            Phase::Ended => "ended",
+        }
+    }
+}
+
+/// A snapshot of one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallInfo {
+    /// Who called.
+    pub direction: Direction,
+    /// Where it stands.
+    pub phase: Phase,
+    /// The peer's URI.
+    pub remote_uri: String,
+    /// The peer's display name.
+    pub display_name: Option<String>,
+}
+
+/// CANCEL progress of an outgoing call (§9.1: only after a provisional response).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cancel {
+    None,
+    /// Wanted, waiting for a provisional response.
+    Wanted,
+    Sent,
+}
+
+/// The UAS retransmitting its 2xx until the ACK comes (§13.3.1.4).
+#[derive(Debug, Clone)]
+pub(crate) struct OkRetransmit {
+    response: SipMessage,
+    next_at: Instant,
+    interval: Duration,
+    give_up_at: Instant,
+}
+
+/// One call.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) handle: CallHandle,
+    pub(crate) direction: Direction,
+    pub(crate) phase: Phase,
+    /// Our INVITE as last sent (outgoing) or the peer's INVITE (incoming).
+    invite: SipMessage,
+    invite_client: Option<ClientKey>,
+    /// UAC: the INVITE got its final response (or timed out).
+    invite_final: bool,
+    /// UAC: a provisional arrived, so a CANCEL may be sent.
+    provisional_seen: bool,
+    invite_server: Option<ServerKey>,
+    local_tag: String,
+    /// The confirmed dialog (UAC), or our dialog from the first tagged response (UAS).
+    dialog: Option<Dialog>,
+    /// UAC early dialogs, one per forked branch.
+    early: Vec<Dialog>,
+    cancel: Cancel,
+    no_answer_at: Option<Instant>,
+    ok_retransmit: Option<OkRetransmit>,
+    /// UAC: the ACK for the 2xx, resent when the 2xx is retransmitted.
+    ack: Option<SipMessage>,
+    /// UAS: hang up as soon as the ACK arrives (§15: no BYE before it).
+    bye_after_ack: bool,
+    auth: AuthSession,
+    /// In-dialog client transactions (BYE ...), with the request for an auth retry.
+    requests: HashMap<ClientKey, SipMessage>,
+    ringing_reported: bool,
+    remote_uri: String,
+    display_name: Option<String>,
+}
+
+/// Every call of the user agent.
+#[derive(Debug, Default)]
+pub(crate) struct Calls {
+    calls: HashMap<CallHandle, Call>,
+    next: u64,
+    by_key: HashMap<ClientKey, CallHandle>,
+    by_call_id: HashMap<String, CallHandle>,
+}
+
+impl Calls {
+    fn allocate(&mut self) -> CallHandle {
+        self.next += 1;
+        CallHandle(self.next)
+    }
+
+    fn insert(&mut self, call: Call) {
+        if let Some(call_id) = call.invite.call_id() {
+            self.by_call_id.insert(call_id.to_owned(), call.handle);
+        }
+        self.calls.insert(call.handle, call);
+    }
+
+    fn get_mut(&mut self, handle: CallHandle) -> Result<&mut Call> {
+        self.calls
+            .get_mut(&handle)
+            .ok_or(Error::UnknownCall { call: handle })
+    }
+
+    /// Number of calls not yet ended.
+    pub(crate) fn active(&self) -> usize {
+        self.calls
+            .values()
+            .filter(|c| c.phase != Phase::Ended)
+            .count()
+    }
+
+    /// What the application may know about a call.
+    pub(crate) fn info(&self, handle: CallHandle) -> Option<CallInfo> {
+        self.calls.get(&handle).map(|c| CallInfo {
+            direction: c.direction,
+            phase: c.phase,
+            remote_uri: c.remote_uri.clone(),
+            display_name: c.display_name.clone(),
+        })
+    }
+
+    pub(crate) fn owns(&self, key: &ClientKey) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    /// Drops ended calls with no pending transaction.
+    fn reap(&mut self) {
+        let done: Vec<CallHandle> = self
+            .calls
+            .values()
+            .filter(|c| {
+                c.phase == Phase::Ended
+                    && c.requests.is_empty()
+                    && c.ok_retransmit.is_none()
+                    && (c.direction == Direction::Incoming || c.invite_final)
+            })
+            .map(|c| c.handle)
+            .collect();
+        for handle in done {
+            if let Some(call) = self.calls.remove(&handle) {
+                if let Some(call_id) = call.invite.call_id() {
+                    self.by_call_id.remove(call_id);
+                }
+                self.by_key.retain(|_, h| *h != handle);
+            }
+        }
+    }
+
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        self.calls
+            .values()
+            .flat_map(|c| {
+                [
+                    c.no_answer_at,
+                    c.ok_retransmit
+                        .as_ref()
+                        .map(|o| o.next_at.min(o.give_up_at)),
+                ]
+            })
+            .flatten()
+            .min()
+    }
+
+    pub(crate) fn on_timeout(&mut self, now: Instant, ctx: &mut Ctx) {
+        let handles: Vec<CallHandle> = self.calls.keys().copied().collect();
+        for handle in handles {
+            let Some(call) = self.calls.get_mut(&handle) else {
+                continue;
+            };
+            if call.no_answer_at.is_some_and(|t| t <= now) {
+                call.no_answer_at = None;
+                match call.direction {
+                    Direction::Outgoing => outgoing::no_answer(now, ctx, call, &mut self.by_key),
+                    Direction::Incoming => {
+                        incoming::final_response(now, ctx, call, 408);
+                        end(ctx, call, EndedBy::System, EndCause::NoAnswer);
+                    }
+                }
+            }
+            incoming::on_ok_timer(now, ctx, call, &mut self.by_key);
+        }
+        self.reap();
+    }
+
+    /// An event of a client transaction we own.
+    pub(crate) fn on_client_event(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        key: ClientKey,
+        event: ClientEvent,
+    ) {
+        let Some(handle) = self.by_key.get(&key).copied() else {
+            return;
+        };
+        let finished = !matches!(event, ClientEvent::Provisional(_));
+        if let Some(call) = self.calls.get_mut(&handle) {
+            if call.invite_client.as_ref() == Some(&key) {
+                outgoing::on_invite_event(now, ctx, call, event, &mut self.by_key);
+            } else if let Some(request) = call.requests.get(&key).cloned() {
+                if finished {
+                    call.requests.remove(&key);
+                }
+                on_request_event(now, ctx, call, &request, event, &mut self.by_key);
+            }
+        }
+        if finished && key.method != Method::Invite {
+            self.by_key.remove(&key);
+        }
+        self.reap();
+    }
+
+    /// Starts an outgoing call.
+    pub(crate) fn invite(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        target: &str,
+        sdp: Option<&str>,
+    ) -> Result<CallHandle> {
+        let handle = self.allocate();
+        let call = outgoing::start(now, ctx, handle, target, sdp, &mut self.by_key)?;
+        self.insert(call);
+        Ok(handle)
+    }
+
+    /// A new INVITE outside any dialog.
+    pub(crate) fn on_incoming_invite(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        key: ServerKey,
+        request: &SipMessage,
+    ) {
+        let handle = self.allocate();
+        if let Some(call) = incoming::start(now, ctx, handle, key, request) {
+            self.insert(call);
+        }
+    }
+
+    /// A CANCEL for the pending INVITE server transaction `invite`.
+    pub(crate) fn on_cancel(&mut self, now: Instant, ctx: &mut Ctx, invite: &ServerKey) -> bool {
+        let Some(call) = self
+            .calls
+            .values_mut()
+            .find(|c| c.invite_server.as_ref() == Some(invite))
+        else {
+            return false;
+        };
+        if call.phase == Phase::Calling {
+            incoming::final_response(now, ctx, call, 487);
+            end(ctx, call, EndedBy::Remote, EndCause::RemoteCancel);
+        }
+        true
+    }
+
+    /// A request carrying a To tag: find its dialog and handle it. `false` when no dialog
+    /// matches (the caller answers 481).
+    pub(crate) fn on_in_dialog_request(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        key: &ServerKey,
+        request: &SipMessage,
+    ) -> bool {
+        let Some(handle) = request
+            .call_id()
+            .and_then(|id| self.by_call_id.get(id))
+            .copied()
+        else {
+            return false;
+        };
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return false;
+        };
+        let Some(dialog) = call.dialog.as_mut().filter(|d| d.matches_request(request)) else {
+            return false;
+        };
+        if dialog.check_remote_cseq(request).is_err() {
+            if let Some(response) = ctx.response_for(key, 500, None) {
+                ctx.respond(now, key, response);
+            }
+            return true;
+        }
+        match request.method() {
+            Some(Method::Bye) => {
+                if let Some(response) = ctx.response_for(key, 200, None) {
+                    ctx.respond(now, key, response);
+                }
+                call.ok_retransmit = None;
+                end(ctx, call, EndedBy::Remote, EndCause::RemoteBye);
+            }
+            _ => {
+                if let Some(mut response) = ctx.response_for(key, 501, None) {
+                    response.push_header("Allow", crate::core::ALLOW);
+                    ctx.respond(now, key, response);
+                }
+            }
+        }
+        self.reap();
+        true
+    }
+
+    /// An ACK for a 2xx (RFC 6026: passed up by the transaction layer).
+    pub(crate) fn on_ack(&mut self, now: Instant, ctx: &mut Ctx, ack: &SipMessage) {
+        let Some(handle) = ack
+            .call_id()
+            .and_then(|id| self.by_call_id.get(id))
+            .copied()
+        else {
+            return;
+        };
+        if let Some(call) = self.calls.get_mut(&handle) {
+            incoming::on_ack(now, ctx, call, ack, &mut self.by_key);
+        }
+        self.reap();
+    }
+
+    /// `answer(call, sdp)`.
+    pub(crate) fn answer(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        sdp: Option<&str>,
+    ) -> Result<()> {
+        let call = self.get_mut(handle)?;
+        incoming::answer(now, ctx, call, sdp)
+    }
+
+    /// `reject(call, status)`.
+    pub(crate) fn reject(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        status: u16,
+    ) -> Result<()> {
+        if !(300..700).contains(&status) {
+            return Err(Error::InvalidStatus {
+                status,
+                action: "reject",
+                allowed: "300-699",
+            });
+        }
+        let call = self.get_mut(handle)?;
+        if call.direction != Direction::Incoming || call.phase != Phase::Calling {
+            return Err(Error::InvalidCallState {
+                call: handle,
+                action: "reject",
+                state: call.phase.name(),
+            });
+        }
+        incoming::final_response(now, ctx, call, status);
+        end(ctx, call, EndedBy::Local, EndCause::Rejected);
+        self.reap();
+        Ok(())
+    }
+
+    /// `hangup(call)`: CANCEL, reject or BYE depending on the state.
+    pub(crate) fn hangup(&mut self, now: Instant, ctx: &mut Ctx, handle: CallHandle) -> Result<()> {
+        let call = self
+            .calls
+            .get_mut(&handle)
+            .ok_or(Error::UnknownCall { call: handle })?;
+        match (call.direction, call.phase) {
+            (_, Phase::Ended) => {
+                return Err(Error::InvalidCallState {
+                    call: handle,
+                    action: "hang up",
+                    state: "ended",
+                });
+            }
+            (Direction::Outgoing, Phase::Calling) => {
+                outgoing::cancel(now, ctx, call, &mut self.by_key);
+                end(ctx, call, EndedBy::Local, EndCause::LocalCancel);
+            }
+            (Direction::Incoming, Phase::Calling) => {
+                // JsSIP's default for terminating an unanswered incoming call.
+                incoming::final_response(now, ctx, call, 480);
+                end(ctx, call, EndedBy::Local, EndCause::Rejected);
+            }
+            (_, Phase::Answering) => {
+                call.bye_after_ack = true;
+                end(ctx, call, EndedBy::Local, EndCause::LocalBye);
+            }
+            (_, Phase::Confirmed) => {
+                send_bye(now, ctx, call, &mut self.by_key);
+                end(ctx, call, EndedBy::Local, EndCause::LocalBye);
+            }
+        }
+        self.reap();
+        Ok(())
+    }
+}
+
+/// Reports the end of a call once.
+pub(crate) fn end(ctx: &mut Ctx, call: &mut Call, by: EndedBy, cause: EndCause) {
+    if call.phase == Phase::Ended {
+        return;
+    }
+    call.phase = Phase::Ended;
+    call.no_answer_at = None;
+    ctx.events.push_back(Event::Ended {
+        call: call.handle,
+        by,
+        cause,
+    });
+}
+
+/// Sends a request in the call's dialog and tracks its transaction.
+pub(crate) fn send_in_dialog(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    method: Method,
+    by_key: &mut HashMap<ClientKey, CallHandle>,
+) -> Option<ClientKey> {
+    let dialog = call.dialog.as_mut()?;
+    let request = dialog.request(method, None);
+    let (key, sent) = ctx.send_request(now, request).ok()?;
+    call.requests.insert(key.clone(), sent);
+    by_key.insert(key.clone(), call.handle);
+    Some(key)
+}
+
+pub(crate) fn send_bye(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    by_key: &mut HashMap<ClientKey, CallHandle>,
+) {
+    if send_in_dialog(now, ctx, call, Method::Bye, by_key).is_none() {
+        tracing::warn!(call = %call.handle, "BYE could not be sent (no flow)");
+    }
+}
+
+/// The outcome of an in-dialog request (BYE ...): challenges are answered once.
+fn on_request_event(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    request: &SipMessage,
+    event: ClientEvent,
+    by_key: &mut HashMap<ClientKey, CallHandle>,
+) {
+    let ClientEvent::Final(response) = event else {
+        return;
+    };
+    if matches!(response.status(), Some(401 | 407)) {
+        let mut retry = request.clone();
+        if let Some(dialog) = call.dialog.as_mut() {
+            dialog.local_seq += 1;
+            let method = request.method().cloned().unwrap_or(Method::Bye);
+            retry.set_header("CSeq", format!("{} {method}", dialog.local_seq));
+        }
+        let cnonce = ctx.random_token(16);
+        if call
+            .auth
+            .answer(&mut retry, &response, &ctx.config.credentials, &cnonce)
+            .is_ok()
+            && let Ok((key, sent)) = ctx.send_request(now, retry)
+        {
+            call.requests.insert(key.clone(), sent);
+            by_key.insert(key, call.handle);
+        }
+    }
+}
