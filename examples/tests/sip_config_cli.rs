@@ -3,31 +3,52 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
-/// The example binary, which `cargo test` builds next to the test's own `deps` directory.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target profile directory");
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("sip-config{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        // Running this test alone (`--test sip_config_cli`) does not build examples; build it.
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "sipline-examples", "--example", "sip-config"])
-            .args(if profile_dir.ends_with("release") {
-                &["--release"][..]
-            } else {
-                &[][..]
-            })
-            .status()
+/// The example binary, built (or found up to date) once per test run with the same target
+/// directory and profile as this test, so a stale binary is never run.
+fn binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target profile directory");
+        let target_dir = profile_dir.parent().expect("target directory");
+        let release: &[&str] = if profile_dir.ends_with("release") {
+            &["--release"]
+        } else {
+            &[]
+        };
+        let out = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-p",
+                "sipline-examples",
+                "--example",
+                "sip-config",
+                "--message-format=json",
+            ])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .args(release)
+            .output()
             .expect("run cargo");
-        assert!(status.success(), "building the sip-config example failed");
-    }
-    bin
+        assert!(
+            out.status.success(),
+            "building the sip-config example failed:\n{}",
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|msg| {
+                msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "sip-config"
+            })
+            .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reported the sip-config executable")
+    })
 }
 
 fn fixture(name: &str) -> String {
