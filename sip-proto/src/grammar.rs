@@ -23,18 +23,38 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 
-/// `token` characters: alphanum and `-.!%*_+`'~` (RFC 3261 §25.1).
-pub const fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
+/// Character class bits of [`CHAR_CLASS`].
+pub(crate) mod class {
+    /// `token` (RFC 3261 §25.1).
+    pub const TOKEN: u8 = 1;
+    /// `word` (Call-ID).
+    pub const WORD: u8 = 2;
+    /// `unreserved = alphanum / mark`.
+    pub const UNRESERVED: u8 = 4;
+    /// Unescaped in a URI user part.
+    pub const USER: u8 = 8;
+    /// Unescaped in a URI password.
+    pub const PASSWORD: u8 = 16;
+    /// `paramchar` without escapes.
+    pub const PARAM: u8 = 32;
+    /// URI header name/value characters without escapes.
+    pub const HEADER: u8 = 64;
+    /// Host name characters (alphanum, `-`, `.`, and `_` tolerated).
+    pub const HOST: u8 = 128;
+}
+
+const fn char_class(b: u8) -> u8 {
+    let alnum = b.is_ascii_alphanumeric();
+    let mark = matches!(
+        b,
+        b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+    );
+    let token = alnum
         || matches!(
             b,
             b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
-}
-
-/// `word` characters: token characters plus `()<>:\"/[]?{}` (used by Call-ID).
-pub const fn is_word_char(b: u8) -> bool {
-    is_token_char(b)
+        );
+    let word = token
         || matches!(
             b,
             b'(' | b')'
@@ -49,7 +69,50 @@ pub const fn is_word_char(b: u8) -> bool {
                 | b'?'
                 | b'{'
                 | b'}'
-        )
+        );
+    let unreserved = alnum || mark;
+    let user = unreserved || matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/');
+    let password = unreserved || matches!(b, b'&' | b'=' | b'+' | b'$' | b',');
+    let param = unreserved || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$');
+    let header = unreserved || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$');
+    let host = alnum || matches!(b, b'-' | b'.' | b'_');
+    (token as u8 * class::TOKEN)
+        | (word as u8 * class::WORD)
+        | (unreserved as u8 * class::UNRESERVED)
+        | (user as u8 * class::USER)
+        | (password as u8 * class::PASSWORD)
+        | (param as u8 * class::PARAM)
+        | (header as u8 * class::HEADER)
+        | (host as u8 * class::HOST)
+}
+
+/// One byte of class bits per byte value: a table lookup is the fastest way to test a byte.
+pub(crate) static CHAR_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = char_class(i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// Whether `b` belongs to any of the `class` bits.
+#[inline(always)]
+pub(crate) fn in_class(b: u8, class: u8) -> bool {
+    CHAR_CLASS[usize::from(b)] & class != 0
+}
+
+/// `token` characters: alphanum and `-.!%*_+`'~` (RFC 3261 §25.1).
+#[inline]
+pub fn is_token_char(b: u8) -> bool {
+    in_class(b, class::TOKEN)
+}
+
+/// `word` characters: token characters plus `()<>:\"/[]?{}` (used by Call-ID).
+#[inline]
+pub fn is_word_char(b: u8) -> bool {
+    in_class(b, class::WORD)
 }
 
 /// Whether `s` is a non-empty `token`.
@@ -111,13 +174,29 @@ pub fn unquote(inner: &str) -> Cow<'_, str> {
 pub fn write_quoted(f: &mut impl fmt::Write, text: &str) -> fmt::Result {
     f.write_char('"')?;
     for c in text.chars() {
-        if c == '"' || c == '\\' {
+        // qdtext excludes `"`, `\`, NUL and the other controls: those travel as quoted-pairs
+        // (a nonce like `ab\<NUL>c` must be written back exactly as the server sent it).
+        let needs_escape =
+            matches!(c, '"' | '\\' | '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\x7f');
+        if needs_escape {
             f.write_char('\\')?;
         }
         f.write_char(c)?;
     }
     f.write_char('"')
 }
+
+/// Bytes a quoted string cannot simply pass over: the closing quote, an escape, a line
+/// break (only allowed as folding) and NUL.
+static QUOTED_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'\r' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[0] = true;
+    t
+};
 
 /// Builds the crate's syntax error.
 pub(crate) fn syntax(offset: usize, expected: &'static str) -> Error {
@@ -164,6 +243,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next byte, if any.
+    #[inline]
     pub fn peek(&self) -> Option<u8> {
         self.src.as_bytes().get(self.pos).copied()
     }
@@ -174,13 +254,19 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips `LWS`; returns whether anything was skipped.
+    #[inline]
     pub fn skip_lws(&mut self) -> bool {
+        // Fast path: most separators have no white space around them.
+        if !matches!(self.peek(), Some(b' ' | b'\t' | b'\r')) {
+            return false;
+        }
         let n = lws_len(&self.src.as_bytes()[self.pos..]);
         self.pos += n;
         n > 0
     }
 
     /// Consumes `b` if it is next.
+    #[inline]
     pub fn eat(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.pos += 1;
@@ -258,7 +344,12 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let mut i = start;
         while i < bytes.len() {
-            match bytes[i] {
+            // Skip ordinary text quickly; stop at the few bytes that need a decision.
+            while i < bytes.len() && !QUOTED_SPECIAL[usize::from(bytes[i])] {
+                i += 1;
+            }
+            let Some(&b) = bytes.get(i) else { break };
+            match b {
                 b'"' => {
                     self.pos = i + 1;
                     return Ok(&self.src[start..i]);
@@ -282,8 +373,7 @@ impl<'a> Scanner<'a> {
                     }
                     i += n;
                 }
-                b'\n' | 0 => return Err(syntax(i, "closing quote")),
-                _ => i += 1,
+                _ => return Err(syntax(i, "closing quote")),
             }
         }
         Err(syntax(bytes.len(), "closing quote"))
@@ -309,6 +399,16 @@ impl<'a> Scanner<'a> {
     /// Consumes `*( SEMI generic-param )` of a header value, where `generic-param = token
     /// [ EQUAL gen-value ]` and `gen-value = token / host / quoted-string`.
     pub fn header_params(&mut self) -> Result<Params<'a>> {
+        self.header_params_visit(|_| Ok(()))
+    }
+
+    /// Like [`Scanner::header_params`], calling `visit` with each parameter as it is
+    /// validated, so a typed value can check and capture the parameters it knows in the same
+    /// pass (no second scan on access).
+    pub fn header_params_visit(
+        &mut self,
+        mut visit: impl FnMut(Param<'a>) -> Result<()>,
+    ) -> Result<Params<'a>> {
         let start = self.pos;
         let mut end = self.pos;
         loop {
@@ -319,19 +419,28 @@ impl<'a> Scanner<'a> {
                 break;
             }
             self.skip_lws();
-            self.token("parameter name")?;
+            let name = self.token("parameter name")?;
             let after_name = self.pos;
             self.skip_lws();
-            if self.eat(b'=') {
+            let value = if self.eat(b'=') {
                 self.skip_lws();
-                self.gen_value()?;
+                Some(self.gen_value()?)
             } else {
                 self.pos = after_name;
-            }
+                None
+            };
+            visit(Param { name, value })?;
             end = self.pos;
         }
         self.pos = end;
         Ok(Params::new(&self.src[start..end]))
+    }
+
+    /// Offset of `part`, a slice of this scanner's input, from the input's start.
+    pub fn offset_of(&self, part: &str) -> usize {
+        (part.as_ptr() as usize)
+            .saturating_sub(self.src.as_ptr() as usize)
+            .min(self.src.len())
     }
 
     /// Consumes a `gen-value`: token, host (including an IPv6 reference) or quoted string.
@@ -347,11 +456,31 @@ impl<'a> Scanner<'a> {
                 });
                 self.expect(b']', "closing ] of IPv6 reference")?;
             }
+            Some(b':') => {
+                // An unbracketed IPv6 address starting with "::" (Via `received`).
+                self.ipv6_value(start)?;
+            }
             _ => {
                 self.token("parameter value")?;
+                if self.peek() == Some(b':') {
+                    // Via `received` holds a bare IPv6address (RFC 3261 §20.42); accept a
+                    // colon only when the whole value is one.
+                    self.ipv6_value(start)?;
+                }
             }
         }
         Ok(&self.src[start..self.pos])
+    }
+
+    fn ipv6_value(&mut self, start: usize) -> Result<()> {
+        let save = self.pos;
+        self.pos = start;
+        let text = self.take_while(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if text.parse::<std::net::Ipv6Addr>().is_err() {
+            self.pos = save;
+            return Err(self.error("parameter value (token, host or quoted-string)"));
+        }
+        Ok(())
     }
 }
 
@@ -495,42 +624,53 @@ impl<'a> Iterator for ParamIter<'a> {
     type Item = Param<'a>;
 
     fn next(&mut self) -> Option<Param<'a>> {
-        let s = self.rest.trim_start_matches(is_ws_char);
-        let s = s.strip_prefix(';')?.trim_start_matches(is_ws_char);
-        let name_len = s.find(['=', ';', ' ', '\t', '\r', '\n']).unwrap_or(s.len());
-        let (name, after) = s.split_at(name_len);
-        let after_ws = after.trim_start_matches(is_ws_char);
-        if let Some(v) = after_ws.strip_prefix('=') {
-            let v = v.trim_start_matches(is_ws_char);
-            let len = value_len(v);
-            self.rest = &v[len..];
+        // Byte-based: every delimiter is ASCII, so each cut lands on a char boundary.
+        let s = self.rest;
+        let b = s.as_bytes();
+        let mut i = skip_ws(b, 0);
+        if b.get(i) != Some(&b';') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let name_start = i;
+        while i < b.len() && !matches!(b[i], b'=' | b';' | b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        let name = &s[name_start..i];
+        let j = skip_ws(b, i);
+        if b.get(j) == Some(&b'=') {
+            let start = skip_ws(b, j + 1);
+            let end = start + value_len(&b[start..]);
+            self.rest = &s[end..];
             Some(Param {
                 name,
-                value: Some(&v[..len]),
+                value: Some(&s[start..end]),
             })
         } else {
-            self.rest = after;
+            self.rest = &s[i..];
             Some(Param { name, value: None })
         }
     }
 }
 
-fn is_ws_char(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n')
+#[inline]
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+        i += 1;
+    }
+    i
 }
 
 /// Length of a raw parameter value at the start of `v`: a whole quoted string, or up to the
 /// next `;`, `?`, `,`, `>` or white space.
-fn value_len(v: &str) -> usize {
-    let bytes = v.as_bytes();
+fn value_len(bytes: &[u8]) -> usize {
     if bytes.first() == Some(&b'"') {
         let mut i = 1;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' => i += 2,
-                b'"' => return i + 1,
-                _ => i += 1,
+        while let Some(j) = memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
+            if bytes[i + j] == b'"' {
+                return i + j + 1;
             }
+            i += j + 2;
         }
         return bytes.len();
     }
@@ -593,7 +733,7 @@ impl<'a> Iterator for SplitList<'a> {
         };
         let end = end.min(bytes.len());
         let piece = &self.value[start..end];
-        let lead = piece.len() - piece.trim_start_matches(is_ws_char).len();
+        let lead = skip_ws(piece.as_bytes(), 0);
         Some((trim_lws(piece), start + lead))
     }
 }

@@ -4,40 +4,41 @@
 use std::borrow::Cow;
 
 use crate::error::Result;
-use crate::grammar::syntax;
+use crate::grammar::{class, in_class, syntax};
 
 /// `unreserved = alphanum / mark`, `mark = - _ . ! ~ * ' ( )`.
-pub const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
+pub fn is_unreserved(b: u8) -> bool {
+    in_class(b, class::UNRESERVED)
 }
 
 /// Characters allowed unescaped in the user part: unreserved and `& = + $ , ; ? /`.
-pub const fn is_user_char(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/')
+pub fn is_user_char(b: u8) -> bool {
+    in_class(b, class::USER)
 }
 
 /// Characters allowed unescaped in a password: unreserved and `& = + $ ,`.
-pub const fn is_password_char(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',')
+pub fn is_password_char(b: u8) -> bool {
+    in_class(b, class::PASSWORD)
 }
 
 /// `paramchar` minus the escapes: unreserved and `[ ] / : & + $`.
-pub const fn is_param_char(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$')
+pub fn is_param_char(b: u8) -> bool {
+    in_class(b, class::PARAM)
 }
 
 /// Header name/value characters: unreserved and `[ ] / ? : + $`.
-pub const fn is_header_char(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
+pub fn is_header_char(b: u8) -> bool {
+    in_class(b, class::HEADER)
 }
 
 /// Checks that `s` consists of `allowed` bytes and well-formed `%HH` escapes. `base` is the
 /// offset of `s` in the text being parsed, so errors point into the caller's input.
-pub fn check(s: &str, allowed: fn(u8) -> bool, base: usize, expected: &'static str) -> Result<()> {
+pub fn check(
+    s: &str,
+    allowed: impl Fn(u8) -> bool,
+    base: usize,
+    expected: &'static str,
+) -> Result<()> {
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -59,7 +60,7 @@ pub fn check(s: &str, allowed: fn(u8) -> bool, base: usize, expected: &'static s
 }
 
 /// Length of the leading run of `allowed` bytes and `%HH` escapes in `s`.
-pub fn span(s: &str, allowed: fn(u8) -> bool) -> usize {
+pub fn span(s: &str, allowed: impl Fn(u8) -> bool) -> usize {
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::error::Result;
-use crate::grammar::{Scanner, syntax};
+use crate::grammar::{Scanner, class, in_class, syntax};
 
 /// A host: domain name (kept as written), IPv4 address or IPv6 reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,7 +20,7 @@ pub enum Host<'a> {
 
 fn is_host_char(b: u8) -> bool {
     // RFC 3261 allows alphanum, '-' and '.'; '_' is tolerated because real deployments use it.
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')
+    in_class(b, class::HOST)
 }
 
 impl<'a> Host<'a> {
@@ -47,18 +47,36 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv6)
                 .map_err(|_| syntax(start + 1, "IPv6 address"));
         }
-        let text = sc.take_while(is_host_char);
-        if text.is_empty() {
-            return Err(syntax(start, "host"));
+        // One pass: host characters, no empty label, and whether it is only digits and dots
+        // (an IPv4 address).
+        let bytes = &sc.src().as_bytes()[start..];
+        let mut len = 0;
+        let mut all_digits_and_dots = true;
+        let mut prev = 0u8;
+        while len < bytes.len() {
+            let b = bytes[len];
+            if !is_host_char(b) {
+                break;
+            }
+            if b == b'.' && prev == b'.' {
+                return Err(syntax(start, "domain name"));
+            }
+            all_digits_and_dots &= b.is_ascii_digit() || b == b'.';
+            prev = b;
+            len += 1;
         }
-        if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return text
-                .parse::<Ipv4Addr>()
-                .map(Host::Ipv4)
-                .map_err(|_| syntax(start, "IPv4 address"));
-        }
+        let text = &sc.src()[start..start + len];
+        sc.advance(len);
         let bytes = text.as_bytes();
-        if text.starts_with(['.', '-']) || text.contains("..") || bytes[bytes.len() - 1] == b'-' {
+        let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+            return Err(syntax(start, "host"));
+        };
+        if all_digits_and_dots {
+            return parse_ipv4(bytes)
+                .map(Host::Ipv4)
+                .ok_or(syntax(start, "IPv4 address"));
+        }
+        if first == b'.' || first == b'-' || last == b'-' {
             return Err(syntax(start, "domain name"));
         }
         Ok(Host::Domain(text))
@@ -104,6 +122,25 @@ impl fmt::Display for Host<'_> {
             Host::Ipv6(a) => write!(f, "[{a}]"),
         }
     }
+}
+
+/// Dotted-quad IPv4 (`1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT`, each at most 255),
+/// faster than the general-purpose std parser on this hot path.
+pub(crate) fn parse_ipv4(bytes: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = bytes.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = part.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
+        *octet = u8::try_from(v).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
 }
 
 /// Parses `[ ":" port ]` right after a host; `sep_lws` allows white space around the colon

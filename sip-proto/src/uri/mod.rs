@@ -25,6 +25,7 @@ mod tel;
 use std::fmt;
 
 pub use host::Host;
+pub(crate) use host::parse_ipv4;
 pub(crate) use host::scan_port as host_port;
 pub use owned::UriBuf;
 pub use sip::{HeaderPairs, SipUri};
@@ -60,11 +61,17 @@ fn is_scheme(s: &str) -> bool {
 impl<'a> Uri<'a> {
     /// Parses a whole string as an absolute URI.
     pub fn parse(s: &'a str) -> Result<Self> {
-        let scheme_len = s
+        let colon = s
             .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-            .count();
-        let colon = s.find(':').ok_or(syntax(scheme_len, "URI scheme and :"))?;
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+            .unwrap_or(s.len());
+        if s.as_bytes().get(colon) != Some(&b':') {
+            // Either a character that cannot be in a scheme, or no ':' at all.
+            return Err(match memchr::memchr(b':', s.as_bytes()) {
+                Some(_) => syntax(0, "URI scheme"),
+                None => syntax(colon, "URI scheme and :"),
+            });
+        }
         let scheme = &s[..colon];
         if !is_scheme(scheme) {
             return Err(syntax(0, "URI scheme"));

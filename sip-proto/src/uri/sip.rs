@@ -46,10 +46,10 @@ impl<'a> SipUri<'a> {
     pub(crate) fn parse_after_scheme(s: &'a str, start: usize, secure: bool) -> Result<Self> {
         let mut sc = Scanner::new(s);
         let body = &s[start..];
-        let (user, password, host_start) = match body.find('@') {
+        let (user, password, host_start) = match memchr::memchr(b'@', body.as_bytes()) {
             Some(at) => {
                 let userinfo = &body[..at];
-                let (user, password) = match userinfo.find(':') {
+                let (user, password) = match memchr::memchr(b':', userinfo.as_bytes()) {
                     Some(c) => (&userinfo[..c], Some(&userinfo[c + 1..])),
                     None => (userinfo, None),
                 };

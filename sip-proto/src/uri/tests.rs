@@ -117,3 +117,35 @@ fn owned_round_trip() {
         assert_eq!(owned.uri().to_string(), s);
     }
 }
+
+#[test]
+fn rfc5118_ipv6_references() {
+    // 4.1: a valid IPv6 reference.
+    let Uri::Sip(u) = Uri::parse("sip:[2001:db8::10]").unwrap() else {
+        panic!()
+    };
+    assert_eq!(u.host, Host::Ipv6("2001:db8::10".parse().unwrap()));
+    // 4.2: an IPv6 address without brackets is not a host.
+    assert!(Uri::parse("sip:2001:db8::10").is_err());
+    // 4.3: the port is ambiguous only to a broken parser: all of it is the address.
+    let Uri::Sip(u) = Uri::parse("sip:[2001:db8::10:5070]").unwrap() else {
+        panic!()
+    };
+    assert_eq!(u.host, Host::Ipv6("2001:db8::10:5070".parse().unwrap()));
+    assert_eq!(u.port, None);
+    // 4.4: port after the bracket.
+    let Uri::Sip(u) = Uri::parse("sip:user@[2001:db8::10]:5070").unwrap() else {
+        panic!()
+    };
+    assert_eq!(u.port, Some(5070));
+    // 4.9: IPv4-mapped address.
+    let Uri::Sip(u) = Uri::parse("sip:[::ffff:192.0.2.10]").unwrap() else {
+        panic!()
+    };
+    assert_eq!(u.host.to_string(), "[::ffff:192.0.2.10]");
+    // 4.10: dotted-quad tail in an IPv6 reference.
+    assert!(Uri::parse("sip:[2001:db8::192.0.2.1]").is_ok());
+    assert!(Uri::parse("sip:[2001:db8::10").is_err());
+    assert!(Uri::parse("sip:[2001:db8:::10]").is_err());
+    assert!(Uri::parse("sip:[2001:db8::10]5070").is_err());
+}

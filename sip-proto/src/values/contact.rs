@@ -71,29 +71,9 @@ impl<'a> Contact<'a> {
             sc.end("end of value after *")?;
             return Ok(Contact::Wildcard);
         }
-        let addr = NameAddr::scan(&mut sc)?;
+        let src = sc.src();
+        let addr = NameAddr::scan_with(&mut sc, |p| check_param(src, p))?;
         sc.end("; contact parameter or end of value")?;
-        if let Some(q) = addr.params.get("q") {
-            if q.value.and_then(QValue::parse).is_none() {
-                return Err(syntax(
-                    offset_in(value, q.value.unwrap_or(q.name)),
-                    "q value between 0 and 1",
-                ));
-            }
-        }
-        if let Some(e) = addr.params.get("expires") {
-            // Syntax only: values beyond 2^32-1 parse and read as `None` (RFC 3261 says to
-            // treat malformed expiry as the default).
-            if !e
-                .value
-                .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-            {
-                return Err(syntax(
-                    offset_in(value, e.value.unwrap_or(e.name)),
-                    "expires delta-seconds",
-                ));
-            }
-        }
         Ok(Contact::Address(addr))
     }
 
@@ -130,6 +110,24 @@ impl<'a> Contact<'a> {
     pub fn reg_id(&self) -> Option<u32> {
         self.address()?.params.value("reg-id").and_then(parse_u32)
     }
+}
+
+/// Checks the `q` and `expires` parameters' syntax.
+fn check_param(src: &str, p: crate::grammar::Param<'_>) -> Result<()> {
+    let at = || offset_in(src, p.value.unwrap_or(p.name));
+    if p.name.eq_ignore_ascii_case("q") && p.value.and_then(QValue::parse).is_none() {
+        return Err(syntax(at(), "q value between 0 and 1"));
+    }
+    // Syntax only: values beyond 2^32-1 parse and read as `None` (RFC 3261 says to treat
+    // malformed expiry as the default).
+    if p.name.eq_ignore_ascii_case("expires")
+        && !p
+            .value
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(syntax(at(), "expires delta-seconds"));
+    }
+    Ok(())
 }
 
 /// Offset of `part` (a slice of `whole`) within `whole`.

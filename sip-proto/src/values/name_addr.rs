@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::Result;
-use crate::grammar::{Params, Scanner, is_token_char, syntax, unquote};
+use crate::grammar::{Param, Params, Scanner, is_token_char, syntax, unquote};
 use crate::uri::Uri;
 
 /// The display name in front of a `<URI>`.
@@ -51,6 +51,8 @@ pub struct NameAddr<'a> {
     pub params: Params<'a>,
     /// Whether the URI was written between `<` and `>`.
     pub bracketed: bool,
+    /// The `tag` parameter, captured while parsing (the hot path reads it for every message).
+    tag: Option<&'a str>,
 }
 
 impl<'a> NameAddr<'a> {
@@ -64,6 +66,14 @@ impl<'a> NameAddr<'a> {
 
     /// Parses the address and its parameters at the scanner's position.
     pub(crate) fn scan(sc: &mut Scanner<'a>) -> Result<Self> {
+        Self::scan_with(sc, |_| Ok(()))
+    }
+
+    /// Like [`NameAddr::scan`], showing each header parameter to `visit` as it is validated.
+    pub(crate) fn scan_with(
+        sc: &mut Scanner<'a>,
+        visit: impl FnMut(Param<'a>) -> Result<()>,
+    ) -> Result<Self> {
         sc.skip_lws();
         let display_name = match sc.peek() {
             Some(b'"') => {
@@ -75,54 +85,86 @@ impl<'a> NameAddr<'a> {
                 Some(DisplayName::Quoted(raw))
             }
             Some(b'<') => None,
-            Some(_) if sc.rest().contains('<') => Some(DisplayName::Tokens(scan_token_words(sc)?)),
-            Some(_) => return Self::scan_addr_spec(sc),
+            Some(_) if memchr::memchr(b'<', sc.rest().as_bytes()).is_some() => {
+                Some(DisplayName::Tokens(scan_token_words(sc)?))
+            }
+            Some(_) => return Self::scan_addr_spec(sc, visit),
             None => return Err(sc.error("address")),
         };
         sc.expect(b'<', "<")?;
         let start = sc.pos();
-        let len = sc
-            .rest()
-            .find('>')
+        let len = memchr::memchr(b'>', sc.rest().as_bytes())
             .ok_or(syntax(sc.src().len(), "> closing the URI"))?;
         let uri_text = &sc.rest()[..len];
         let uri = Uri::parse(uri_text).map_err(|e| e.at_offset(start))?;
         sc.advance(len + 1);
-        let params = sc.header_params()?;
+        let (params, tag) = scan_params(sc, visit)?;
         Ok(NameAddr {
             display_name,
             uri,
             params,
             bracketed: true,
+            tag,
         })
     }
 
-    fn scan_addr_spec(sc: &mut Scanner<'a>) -> Result<Self> {
+    fn scan_addr_spec(
+        sc: &mut Scanner<'a>,
+        visit: impl FnMut(Param<'a>) -> Result<()>,
+    ) -> Result<Self> {
         let start = sc.pos();
         let rest = sc.rest();
         let len = rest
-            .find([';', ' ', '\t', '\r', '\n'])
+            .bytes()
+            .position(|b| matches!(b, b';' | b' ' | b'\t' | b'\r' | b'\n'))
             .unwrap_or(rest.len());
         let uri_text = &rest[..len];
-        if let Some(i) = uri_text.find(['?', ',']) {
+        if let Some(i) = uri_text.bytes().position(|b| b == b'?' || b == b',') {
             // RFC 3261 §20: a URI with a comma, question mark or semicolon must be bracketed.
             return Err(syntax(start + i, "URI with , or ? enclosed in < >"));
         }
         let uri = Uri::parse(uri_text).map_err(|e| e.at_offset(start))?;
         sc.advance(len);
-        let params = sc.header_params()?;
+        let (params, tag) = scan_params(sc, visit)?;
         Ok(NameAddr {
             display_name: None,
             uri,
             params,
             bracketed: false,
+            tag,
         })
     }
 
     /// The `tag` parameter.
     pub fn tag(&self) -> Option<&'a str> {
-        self.params.value("tag")
+        self.tag
     }
+
+    /// An address without display name or parameters, e.g. for a Route built from a URI.
+    pub fn from_uri(uri: Uri<'a>) -> Self {
+        NameAddr {
+            display_name: None,
+            uri,
+            params: Params::default(),
+            bracketed: true,
+            tag: None,
+        }
+    }
+}
+
+/// Header parameters, capturing the first `tag` on the way.
+fn scan_params<'a>(
+    sc: &mut Scanner<'a>,
+    mut visit: impl FnMut(Param<'a>) -> Result<()>,
+) -> Result<(Params<'a>, Option<&'a str>)> {
+    let mut tag = None;
+    let params = sc.header_params_visit(|p| {
+        if tag.is_none() && p.name.eq_ignore_ascii_case("tag") {
+            tag = p.value_unquoted();
+        }
+        visit(p)
+    })?;
+    Ok((params, tag))
 }
 
 /// `*(token LWS)` before a `<`: returns the words as written (inner white space kept).

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::Result;
-use crate::grammar::{Params, Scanner};
+use crate::grammar::{Param, Params, Scanner, syntax};
 use crate::uri::Host;
 use crate::uri::host_port;
 
@@ -26,6 +26,18 @@ pub struct Via<'a> {
     pub port: Option<u16>,
     /// All parameters (`branch`, `received`, `rport`, `maddr`, `ttl`, others).
     pub params: Params<'a>,
+    /// The well-known parameters, captured and checked while parsing so that reading them
+    /// costs nothing.
+    known: KnownParams<'a>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct KnownParams<'a> {
+    branch: Option<&'a str>,
+    received: Option<IpAddr>,
+    rport: Option<Rport>,
+    maddr: Option<Host<'a>>,
+    ttl: Option<u8>,
 }
 
 /// The `rport` parameter (RFC 3581).
@@ -52,54 +64,24 @@ impl<'a> Via<'a> {
         }
         let host = Host::scan(&mut sc)?;
         let port = host_port(&mut sc, true)?;
-        let params = sc.header_params()?;
+        let mut known = KnownParams::default();
+        let src = sc.src();
+        let params = sc.header_params_visit(|p| check_param(src, p, &mut known))?;
         sc.end("; Via parameter or end of value")?;
-        let via = Via {
+        Ok(Via {
             protocol,
             version,
             transport,
             host,
             port,
             params,
-        };
-        via.check_params(&sc)?;
-        Ok(via)
-    }
-
-    /// Checks the parameters whose values have a grammar (ttl, rport, received, maddr).
-    fn check_params(&self, sc: &Scanner<'a>) -> Result<()> {
-        let offset_of = |name: &str| {
-            self.params.get(name).and_then(|p| p.value).map_or(0, |v| {
-                (v.as_ptr() as usize).saturating_sub(sc.src().as_ptr() as usize)
-            })
-        };
-        let err = |name, expected| crate::grammar::syntax(offset_of(name), expected);
-        if let Some(p) = self.params.get("ttl") {
-            if p.value.and_then(|v| v.parse::<u8>().ok()).is_none() {
-                return Err(err("ttl", "ttl of 0..=255"));
-            }
-        }
-        if let Some(p) = self.params.get("rport") {
-            if p.value.is_some_and(|v| v.parse::<u16>().is_err()) {
-                return Err(err("rport", "rport port number"));
-            }
-        }
-        if let Some(p) = self.params.get("received") {
-            if p.value.is_none_or(|v| parse_ip(v).is_none()) {
-                return Err(err("received", "IP address in received"));
-            }
-        }
-        if let Some(p) = self.params.get("maddr") {
-            if p.value.is_none_or(|v| Host::parse(v).is_err()) {
-                return Err(err("maddr", "host in maddr"));
-            }
-        }
-        Ok(())
+            known,
+        })
     }
 
     /// The `branch` parameter.
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.value("branch")
+        self.known.branch
     }
 
     /// Whether the branch starts with the RFC 3261 magic cookie `z9hG4bK`.
@@ -110,26 +92,22 @@ impl<'a> Via<'a> {
 
     /// The `received` parameter as an address.
     pub fn received(&self) -> Option<IpAddr> {
-        self.params.value("received").and_then(parse_ip)
+        self.known.received
     }
 
     /// The `rport` parameter.
     pub fn rport(&self) -> Option<Rport> {
-        let p = self.params.get("rport")?;
-        match p.value {
-            None => Some(Rport::Requested),
-            Some(v) => v.parse().ok().map(Rport::Port),
-        }
+        self.known.rport
     }
 
     /// The `maddr` parameter.
     pub fn maddr(&self) -> Option<Host<'a>> {
-        self.params.value("maddr").and_then(|v| Host::parse(v).ok())
+        self.known.maddr
     }
 
     /// The `ttl` parameter.
     pub fn ttl(&self) -> Option<u8> {
-        self.params.value("ttl").and_then(|v| v.parse().ok())
+        self.known.ttl
     }
 
     /// Whether the transport is `t` (case-insensitive).
@@ -138,8 +116,62 @@ impl<'a> Via<'a> {
     }
 }
 
+/// Checks one parameter whose value has a grammar and records the well-known ones
+/// (the first occurrence wins, as for `Params::get`).
+fn check_param<'a>(src: &str, p: Param<'a>, known: &mut KnownParams<'a>) -> Result<()> {
+    let fail = |expected| {
+        let at = p.value.unwrap_or(p.name);
+        let offset = (at.as_ptr() as usize).saturating_sub(src.as_ptr() as usize);
+        Err(syntax(offset, expected))
+    };
+    let name = p.name;
+    // Dispatch on length first: most parameters are then settled by one comparison.
+    let is = |known: &str| name.len() == known.len() && name.eq_ignore_ascii_case(known);
+    if is("branch") {
+        match p.value {
+            Some(v) if known.branch.is_none() => known.branch = Some(v.trim_matches('"')),
+            Some(_) => {}
+            None => return fail("branch value"),
+        }
+    } else if is("received") {
+        match p.value.and_then(parse_ip) {
+            Some(ip) => {
+                known.received.get_or_insert(ip);
+            }
+            None => return fail("IP address in received"),
+        }
+    } else if is("rport") {
+        let rport = match p.value {
+            None => Rport::Requested,
+            Some(v) => match v.parse::<u16>() {
+                Ok(port) => Rport::Port(port),
+                Err(_) => return fail("rport port number"),
+            },
+        };
+        known.rport.get_or_insert(rport);
+    } else if is("maddr") {
+        match p.value.map(Host::parse) {
+            Some(Ok(h)) => {
+                known.maddr.get_or_insert(h);
+            }
+            _ => return fail("host in maddr"),
+        }
+    } else if is("ttl") {
+        match p.value.and_then(|v| v.parse::<u8>().ok()) {
+            Some(t) => {
+                known.ttl.get_or_insert(t);
+            }
+            None => return fail("ttl of 0..=255"),
+        }
+    }
+    Ok(())
+}
+
 /// `received` holds an IPv4 or IPv6 address; tolerate a bracketed IPv6 reference too.
 fn parse_ip(v: &str) -> Option<IpAddr> {
+    if let Some(v4) = crate::uri::parse_ipv4(v.as_bytes()) {
+        return Some(IpAddr::V4(v4));
+    }
     let v = v
         .strip_prefix('[')
         .and_then(|x| x.strip_suffix(']'))
@@ -225,5 +257,35 @@ mod tests {
                 expected: "rport port number"
             })
         );
+    }
+}
+
+#[cfg(test)]
+mod rfc5118 {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    #[test]
+    fn ipv6_via_with_and_without_brackets_in_received() {
+        // RFC 5118 §4.5: `received` with and without the brackets are both understood.
+        for value in [
+            "SIP/2.0/UDP [2001:db8::9:1];received=[2001:db8::9:255];branch=z9hG4bKas3-111",
+            "SIP/2.0/UDP [2001:db8::9:1];received=2001:db8::9:255;branch=z9hG4bKas3-111",
+        ] {
+            let v = Via::parse(value).unwrap();
+            assert_eq!(
+                v.host,
+                Host::Ipv6("2001:db8::9:1".parse::<Ipv6Addr>().unwrap())
+            );
+            assert_eq!(
+                v.received(),
+                Some(IpAddr::V6("2001:db8::9:255".parse().unwrap()))
+            );
+            assert_eq!(v.branch(), Some("z9hG4bKas3-111"));
+        }
+        // RFC 5118 §4.7: an IPv4 and an IPv6 Via in the same message.
+        let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3-111").unwrap();
+        assert_eq!(v.port, Some(6050));
+        assert!(Via::parse("SIP/2.0/UDP 2001:db8::9:1;branch=z9hG4bKas3-111").is_err());
     }
 }
