@@ -44,6 +44,7 @@ pub mod policy;
 mod registration;
 mod transaction;
 pub mod values;
+mod wire;
 
 pub use auth::{Credentials, Password};
 pub use call::{CallInfo, Direction as CallDirection, Phase as CallPhase};

@@ -1,5 +1,6 @@
-//! Typed views of the header values the core reads: Via, name-addr (From/To/Contact), CSeq,
-//! parameters, challenges, and URI parts.
+//! Typed views of the header values the core reads and edits: Via, name-addr (From/To/Contact),
+//! CSeq, parameters and URI parts, as owned values the core can rewrite (sip-proto's views
+//! borrow the parsed message).
 //!
 //! Each parser is lenient about white space and strict about structure, and returns `None`
 //! rather than guessing: the core answers a request it cannot read with 400 and drops a
@@ -280,79 +281,6 @@ pub fn uri_user_host(uri: &str) -> Option<(Option<&str>, &str)> {
     (!host.is_empty()).then_some((user, host))
 }
 
-/// A `Digest` challenge from WWW-Authenticate or Proxy-Authenticate.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Challenge {
-    /// `realm`.
-    pub realm: String,
-    /// `nonce`.
-    pub nonce: String,
-    /// `opaque`, echoed back.
-    pub opaque: Option<String>,
-    /// `algorithm` as written (`MD5` when absent).
-    pub algorithm: String,
-    /// The qop options offered (`auth`, `auth-int`).
-    pub qop: Vec<String>,
-    /// `stale=true`: the nonce expired but the credentials were right.
-    pub stale: bool,
-}
-
-impl fmt::Debug for Challenge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Challenge")
-            .field("realm", &self.realm)
-            .field("algorithm", &self.algorithm)
-            .field("qop", &self.qop)
-            .field("stale", &self.stale)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Challenge {
-    /// Parses one `Digest ...` challenge; other schemes give `None`.
-    pub fn parse(value: &str) -> Option<Challenge> {
-        let value = value.trim();
-        let (scheme, rest) = value.split_once(|c: char| c.is_ascii_whitespace())?;
-        if !scheme.eq_ignore_ascii_case("Digest") {
-            return None;
-        }
-        let mut realm = None;
-        let mut nonce = None;
-        let mut challenge = Challenge {
-            realm: String::new(),
-            nonce: String::new(),
-            opaque: None,
-            algorithm: "MD5".to_owned(),
-            qop: Vec::new(),
-            stale: false,
-        };
-        for item in split_top_level(rest, ',') {
-            let Some((key, raw)) = item.split_once('=') else {
-                continue;
-            };
-            let v = unquote(raw.trim()).to_owned();
-            match key.trim().to_ascii_lowercase().as_str() {
-                "realm" => realm = Some(v),
-                "nonce" => nonce = Some(v),
-                "opaque" => challenge.opaque = Some(v),
-                "algorithm" => challenge.algorithm = v,
-                "qop" => {
-                    challenge.qop = v
-                        .split(',')
-                        .map(|q| q.trim().to_ascii_lowercase())
-                        .filter(|q| !q.is_empty())
-                        .collect();
-                }
-                "stale" => challenge.stale = v.eq_ignore_ascii_case("true"),
-                _ => {}
-            }
-        }
-        challenge.realm = realm?;
-        challenge.nonce = nonce?;
-        Some(challenge)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,20 +342,5 @@ mod tests {
         );
         assert_eq!(uri_user_host("sips:[::1]:5061"), Some((None, "[::1]")));
         assert_eq!(uri_user_host("tel:+1"), None);
-    }
-
-    #[test]
-    fn challenge_fields() {
-        let c = Challenge::parse(
-            "Digest realm=\"example.com\", nonce=\"abc,def\", qop=\"auth,auth-int\", algorithm=SHA-256, stale=TRUE, opaque=\"o\"",
-        )
-        .unwrap();
-        assert_eq!(c.realm, "example.com");
-        assert_eq!(c.nonce, "abc,def");
-        assert_eq!(c.qop, ["auth", "auth-int"]);
-        assert_eq!(c.algorithm, "SHA-256");
-        assert!(c.stale);
-        assert!(Challenge::parse("Basic realm=\"x\"").is_none());
-        assert!(Challenge::parse("Digest nonce=\"x\"").is_none());
     }
 }

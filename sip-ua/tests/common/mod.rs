@@ -5,7 +5,6 @@ pub mod pair;
 
 use std::time::{Duration, Instant};
 
-use md5::{Digest, Md5};
 use sip_ua::values::{NameAddr, param};
 use sip_ua::{
     CoreConfig, Credentials, Event, FlowId, Method, SipMessage, Transport, TransportEvent,
@@ -83,6 +82,7 @@ impl Harness {
     }
 
     pub fn deliver(&mut self, message: SipMessage) -> Vec<SipMessage> {
+        let message = pair::over_the_wire(&message);
         self.ua.handle_message(self.now, message, FLOW);
         self.collect()
     }
@@ -172,33 +172,25 @@ impl Registrar {
         r
     }
 
-    /// Whether the request's Authorization is right for the current nonce.
+    /// Whether the request's Authorization is right for the current nonce, checked with
+    /// sip-proto's server-side verification.
     pub fn authorized(&self, request: &SipMessage) -> bool {
-        let Some(auth) = request.header("Authorization") else {
+        let Some(value) = request.header("Authorization") else {
             return false;
         };
-        let get = |name: &str| {
-            auth.split(',')
-                .find_map(|p| {
-                    let p = p.trim().trim_start_matches("Digest ").trim();
-                    let (k, v) = p.split_once('=')?;
-                    (k.trim() == name).then(|| v.trim().trim_matches('"').to_owned())
-                })
-                .unwrap_or_default()
+        let Ok(credentials) = sip_proto::values::Credentials::parse(value) else {
+            return false;
         };
-        let hex =
-            |b: &[u8]| -> String { Md5::digest(b).iter().map(|x| format!("{x:02x}")).collect() };
-        let ha1 = hex(format!("{}:{}:{}", get("username"), self.realm, self.password).as_bytes());
-        let ha2 = hex(format!("REGISTER:{}", get("uri")).as_bytes());
-        let expected = hex(format!(
-            "{ha1}:{}:{}:{}:{}:{ha2}",
-            get("nonce"),
-            get("nc"),
-            get("cnonce"),
-            get("qop")
-        )
-        .as_bytes());
-        get("nonce") == self.nonce() && get("response") == expected && get("username") == "alice"
+        let nonce_ok = credentials.params.text("nonce").as_deref() == Some(self.nonce().as_str());
+        nonce_ok
+            && sip_proto::digest::verify(
+                &credentials,
+                "REGISTER",
+                &request.body,
+                "alice",
+                &sip_proto::digest::Password::new(self.password.clone()),
+            )
+            .unwrap_or(false)
     }
 
     /// 200 OK echoing the Contact with the granted expiry.

@@ -85,7 +85,8 @@ impl Pair {
                 self.log
                     .push((self.now - self.start, Side::A, t.message.clone()));
                 if !(self.drop)(Side::A, &t.message) {
-                    self.b.handle_message(self.now, t.message, FlowId(1));
+                    self.b
+                        .handle_message(self.now, over_the_wire(&t.message), FlowId(1));
                 }
             }
             while let Some(t) = self.b.poll_transmit() {
@@ -93,7 +94,8 @@ impl Pair {
                 self.log
                     .push((self.now - self.start, Side::B, t.message.clone()));
                 if !(self.drop)(Side::B, &t.message) {
-                    self.a.handle_message(self.now, t.message, FlowId(1));
+                    self.a
+                        .handle_message(self.now, over_the_wire(&t.message), FlowId(1));
                 }
             }
             if !moved {
@@ -150,4 +152,10 @@ impl Pair {
             })
             .collect()
     }
+}
+
+/// Serialises and re-parses with sip-proto, as the transport would.
+pub fn over_the_wire(message: &SipMessage) -> SipMessage {
+    let bytes = message.to_bytes();
+    SipMessage::parse(&bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)))
 }
