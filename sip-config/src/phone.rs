@@ -78,6 +78,15 @@ impl PhoneConfig {
         copy
     }
 
+    /// The known extension with this number (name, doorbell camera, auto-answer choice), as the
+    /// popup shows it for a caller.
+    pub fn extension(&self, number: &str) -> Option<&ExtensionEntry> {
+        self.directory
+            .extensions
+            .iter()
+            .find(|e| e.number == number)
+    }
+
     /// Whether an incoming call from `user@host` should be answered automatically, applying the
     /// per-extension rule first and the global rule otherwise.
     pub fn should_auto_answer(&self, user: &str, host: &str) -> bool {
@@ -434,7 +443,8 @@ pub struct ExtensionEntry {
     pub auto_answer: Option<bool>,
 }
 
-/// The call popup's configuration.
+/// The call popup's configuration. The extensions it shows (names, cameras) live in
+/// [`Directory::extensions`]; look one up with [`PhoneConfig::extension`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PopupConfig {
