@@ -45,8 +45,13 @@ fn params_eq(a: Params<'_>, b: Params<'_>) -> bool {
         }
     }
     // Any other parameter appearing in both must match; one appearing in only one is ignored.
+    // A repeated parameter counts by its first occurrence, as every lookup does; comparing each
+    // occurrence instead would make `;x=1;x=2` unequal to itself.
     a.iter()
-        .all(|pa| find(b, pa.name).is_none_or(|pb| param_value_eq(&pa, &pb)))
+        .all(|pa| match (find(a, pa.name), find(b, pa.name)) {
+            (Some(x), Some(y)) => param_value_eq(&x, &y),
+            _ => true,
+        })
 }
 
 fn headers_eq(a: &SipUri<'_>, b: &SipUri<'_>) -> bool {
