@@ -146,7 +146,24 @@ pub fn lws_len(bytes: &[u8]) -> usize {
 
 /// Removes leading and trailing `LWS` (SP, HTAB and folded line breaks).
 pub fn trim_lws(s: &str) -> &str {
-    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+    let b = s.as_bytes();
+    let is_ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let start = b.iter().position(|c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !is_ws(c)).map_or(start, |e| e + 1);
+    // Both cuts are next to ASCII bytes, hence on char boundaries.
+    &s[start..end]
+}
+
+/// Index just past the closing quote of a quoted string whose content starts at `i`
+/// (the end of `bytes` when it is not closed).
+fn skip_quoted(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(j) = memchr::memchr2(b'"', b'\\', bytes.get(i..).unwrap_or(&[])) {
+        if bytes[i + j] == b'"' {
+            return i + j + 1;
+        }
+        i += j + 2;
+    }
+    bytes.len()
 }
 
 /// Undoes the `\` escapes (quoted-pair) of a quoted string's inner text.
@@ -665,14 +682,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// next `;`, `?`, `,`, `>` or white space.
 fn value_len(bytes: &[u8]) -> usize {
     if bytes.first() == Some(&b'"') {
-        let mut i = 1;
-        while let Some(j) = memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
-            if bytes[i + j] == b'"' {
-                return i + j + 1;
-            }
-            i += j + 2;
-        }
-        return bytes.len();
+        return skip_quoted(bytes, 1);
     }
     bytes
         .iter()
@@ -711,25 +721,26 @@ impl<'a> Iterator for SplitList<'a> {
         let bytes = self.value.as_bytes();
         let start = self.pos;
         let mut i = start;
-        let mut in_quotes = false;
-        let mut in_angle = false;
+        // Jump between the only bytes that matter: ',' ends an element, '"' and '<' open a
+        // span in which commas do not count. Most values hold none of them.
         let end = loop {
-            let Some(&b) = bytes.get(i) else {
+            let Some(j) = memchr::memchr3(b',', b'"', b'<', &bytes[i..]) else {
                 self.done = true;
-                break i;
+                break bytes.len();
             };
-            match b {
-                b'\\' if in_quotes => i += 1,
-                b'"' => in_quotes = !in_quotes,
-                b'<' if !in_quotes => in_angle = true,
-                b'>' if !in_quotes => in_angle = false,
-                b',' if !in_quotes && !in_angle => {
+            i += j;
+            match bytes[i] {
+                b',' => {
                     self.pos = i + 1;
                     break i;
                 }
-                _ => {}
+                b'"' => i = skip_quoted(bytes, i + 1),
+                _ => i = memchr::memchr(b'>', &bytes[i..]).map_or(bytes.len(), |k| i + k + 1),
             }
-            i += 1;
+            if i >= bytes.len() {
+                self.done = true;
+                break bytes.len();
+            }
         };
         let end = end.min(bytes.len());
         let piece = &self.value[start..end];

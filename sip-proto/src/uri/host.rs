@@ -128,18 +128,25 @@ impl fmt::Display for Host<'_> {
 /// faster than the general-purpose std parser on this hot path.
 pub(crate) fn parse_ipv4(bytes: &[u8]) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = bytes.split(|&b| b == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
+    let (mut index, mut value, mut digits) = (0usize, 0u16, 0u8);
+    for &b in bytes {
+        if b == b'.' {
+            if digits == 0 || index == 3 {
+                return None;
+            }
+            octets[index] = u8::try_from(value).ok()?;
+            (index, value, digits) = (index + 1, 0, 0);
+        } else if b.is_ascii_digit() && digits < 3 {
+            value = value * 10 + u16::from(b - b'0');
+            digits += 1;
+        } else {
             return None;
         }
-        let v = part.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
-        *octet = u8::try_from(v).ok()?;
     }
-    if parts.next().is_some() {
+    if digits == 0 || index != 3 {
         return None;
     }
+    octets[3] = u8::try_from(value).ok()?;
     Some(Ipv4Addr::from(octets))
 }
 
@@ -188,6 +195,27 @@ mod tests {
                 .to_string(),
             "::ffff:192.0.2.1"
         );
+    }
+
+    #[test]
+    fn dotted_quads() {
+        assert_eq!(
+            parse_ipv4(b"255.0.10.1"),
+            Some(Ipv4Addr::new(255, 0, 10, 1))
+        );
+        for bad in [
+            "256.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.1000",
+            "1.2.3.x",
+            "",
+        ] {
+            assert_eq!(parse_ipv4(bad.as_bytes()), None, "{bad}");
+        }
     }
 
     #[test]
