@@ -23,6 +23,12 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 
+mod list;
+mod params;
+
+pub use list::{SplitList, split_list};
+pub use params::{Param, ParamIter, Params};
+
 /// Character class bits of [`CHAR_CLASS`].
 pub(crate) mod class {
     /// `token` (RFC 3261 §25.1).
@@ -156,7 +162,7 @@ pub fn trim_lws(s: &str) -> &str {
 
 /// Index just past the closing quote of a quoted string whose content starts at `i`
 /// (the end of `bytes` when it is not closed).
-fn skip_quoted(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_quoted(bytes: &[u8], mut i: usize) -> usize {
     while let Some(j) = memchr::memchr2(b'"', b'\\', bytes.get(i..).unwrap_or(&[])) {
         if bytes[i + j] == b'"' {
             return i + j + 1;
@@ -516,239 +522,6 @@ pub fn parse_u32(digits: &str) -> Option<u32> {
     u32::try_from(v).ok()
 }
 
-/// One `name[=value]` parameter. The value is raw: quoted values keep their quotes and
-/// escapes (see [`Param::text`]), URI parameters keep their `%` escapes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Param<'a> {
-    /// Parameter name as written (compare with [`eq_ignore_case`]).
-    pub name: &'a str,
-    /// Raw value, `None` for a flag parameter such as `lr`.
-    pub value: Option<&'a str>,
-}
-
-impl<'a> Param<'a> {
-    /// The value with surrounding quotes removed (escapes still in place), borrowed.
-    pub fn value_unquoted(&self) -> Option<&'a str> {
-        self.value.map(strip_quotes)
-    }
-
-    /// The value as text: quotes removed and `\` escapes undone.
-    pub fn text(&self) -> Option<Cow<'a, str>> {
-        self.value.map(|v| {
-            if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
-                unquote(&v[1..v.len() - 1])
-            } else {
-                Cow::Borrowed(v)
-            }
-        })
-    }
-}
-
-impl fmt::Display for Param<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name)?;
-        if let Some(v) = self.value {
-            write!(f, "={v}")?;
-        }
-        Ok(())
-    }
-}
-
-fn strip_quotes(v: &str) -> &str {
-    if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
-        &v[1..v.len() - 1]
-    } else {
-        v
-    }
-}
-
-/// A lazy view over already validated `;name[=value]` parameters.
-///
-/// Holding only the raw slice keeps parsing allocation-free; lookups scan it (parameter lists
-/// are short, so this is faster than building a map).
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub struct Params<'a> {
-    raw: &'a str,
-}
-
-impl<'a> Params<'a> {
-    /// Wraps raw parameter text that a parser has validated (starting with `;`, or empty).
-    pub(crate) fn new(raw: &'a str) -> Self {
-        Self { raw }
-    }
-
-    /// The raw text, starting with `;` (empty when there are no parameters).
-    pub fn as_str(&self) -> &'a str {
-        self.raw
-    }
-
-    /// Whether there are no parameters.
-    pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
-    }
-
-    /// The parameters in order.
-    pub fn iter(&self) -> ParamIter<'a> {
-        ParamIter { rest: self.raw }
-    }
-
-    /// The first parameter called `name` (case-insensitive).
-    pub fn get(&self, name: &str) -> Option<Param<'a>> {
-        self.iter().find(|p| eq_ignore_case(p.name, name))
-    }
-
-    /// Whether a parameter called `name` is present (with or without value).
-    pub fn has(&self, name: &str) -> bool {
-        self.get(name).is_some()
-    }
-
-    /// The value of `name` with quotes stripped, when present with a value.
-    pub fn value(&self, name: &str) -> Option<&'a str> {
-        self.get(name).and_then(|p| p.value_unquoted())
-    }
-}
-
-impl fmt::Debug for Params<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl fmt::Display for Params<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for p in self.iter() {
-            write!(f, ";{p}")?;
-        }
-        Ok(())
-    }
-}
-
-impl<'a> IntoIterator for Params<'a> {
-    type Item = Param<'a>;
-    type IntoIter = ParamIter<'a>;
-    fn into_iter(self) -> ParamIter<'a> {
-        self.iter()
-    }
-}
-
-/// Iterator over [`Params`].
-#[derive(Debug, Clone)]
-pub struct ParamIter<'a> {
-    rest: &'a str,
-}
-
-impl<'a> Iterator for ParamIter<'a> {
-    type Item = Param<'a>;
-
-    fn next(&mut self) -> Option<Param<'a>> {
-        // Byte-based: every delimiter is ASCII, so each cut lands on a char boundary.
-        let s = self.rest;
-        let b = s.as_bytes();
-        let mut i = skip_ws(b, 0);
-        if b.get(i) != Some(&b';') {
-            return None;
-        }
-        i = skip_ws(b, i + 1);
-        let name_start = i;
-        while i < b.len() && !matches!(b[i], b'=' | b';' | b' ' | b'\t' | b'\r' | b'\n') {
-            i += 1;
-        }
-        let name = &s[name_start..i];
-        let j = skip_ws(b, i);
-        if b.get(j) == Some(&b'=') {
-            let start = skip_ws(b, j + 1);
-            let end = start + value_len(&b[start..]);
-            self.rest = &s[end..];
-            Some(Param {
-                name,
-                value: Some(&s[start..end]),
-            })
-        } else {
-            self.rest = &s[i..];
-            Some(Param { name, value: None })
-        }
-    }
-}
-
-#[inline]
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
-        i += 1;
-    }
-    i
-}
-
-/// Length of a raw parameter value at the start of `v`: a whole quoted string, or up to the
-/// next `;`, `?`, `,`, `>` or white space.
-fn value_len(bytes: &[u8]) -> usize {
-    if bytes.first() == Some(&b'"') {
-        return skip_quoted(bytes, 1);
-    }
-    bytes
-        .iter()
-        .position(|b| matches!(b, b';' | b'?' | b',' | b'>' | b' ' | b'\t' | b'\r' | b'\n'))
-        .unwrap_or(bytes.len())
-}
-
-/// Splits a list header value at commas that are outside quoted strings and `<...>`,
-/// yielding each element trimmed of white space together with its offset in `value`.
-///
-/// A value that is blank yields nothing; empty elements between commas are yielded as empty
-/// strings so that the element's own parser reports them.
-pub fn split_list(value: &str) -> SplitList<'_> {
-    SplitList {
-        value,
-        pos: 0,
-        done: trim_lws(value).is_empty(),
-    }
-}
-
-/// Iterator returned by [`split_list`].
-#[derive(Debug, Clone)]
-pub struct SplitList<'a> {
-    value: &'a str,
-    pos: usize,
-    done: bool,
-}
-
-impl<'a> Iterator for SplitList<'a> {
-    type Item = (&'a str, usize);
-
-    fn next(&mut self) -> Option<(&'a str, usize)> {
-        if self.done {
-            return None;
-        }
-        let bytes = self.value.as_bytes();
-        let start = self.pos;
-        let mut i = start;
-        // Jump between the only bytes that matter: ',' ends an element, '"' and '<' open a
-        // span in which commas do not count. Most values hold none of them.
-        let end = loop {
-            let Some(j) = memchr::memchr3(b',', b'"', b'<', &bytes[i..]) else {
-                self.done = true;
-                break bytes.len();
-            };
-            i += j;
-            match bytes[i] {
-                b',' => {
-                    self.pos = i + 1;
-                    break i;
-                }
-                b'"' => i = skip_quoted(bytes, i + 1),
-                _ => i = memchr::memchr(b'>', &bytes[i..]).map_or(bytes.len(), |k| i + k + 1),
-            }
-            if i >= bytes.len() {
-                self.done = true;
-                break bytes.len();
-            }
-        };
-        let end = end.min(bytes.len());
-        let piece = &self.value[start..end];
-        let lead = skip_ws(piece.as_bytes(), 0);
-        Some((trim_lws(piece), start + lead))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -810,16 +583,6 @@ mod tests {
                 expected: "parameter value"
             })
         );
-    }
-
-    #[test]
-    fn split_respects_quotes_and_angles() {
-        let v = r#" "x,\"y" <sip:a,b>;q=1 ,sip:c , "#;
-        let items: Vec<_> = split_list(v).collect();
-        assert_eq!(items[0], (r#""x,\"y" <sip:a,b>;q=1"#, 1));
-        assert_eq!(items[1].0, "sip:c");
-        assert_eq!(items[2].0, "");
-        assert_eq!(split_list("  ").count(), 0);
     }
 
     #[test]
