@@ -42,6 +42,8 @@ pub struct TransportConfig {
     pub max_message_size: usize,
     /// Local address for the UDP socket (default: any address, a free port).
     pub udp_bind: Option<SocketAddr>,
+    /// DNS servers for SRV lookups (default: the system's configuration).
+    pub dns_servers: Vec<SocketAddr>,
 }
 
 impl TransportConfig {
@@ -56,6 +58,7 @@ impl TransportConfig {
             connect_timeout: Duration::from_secs(10),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             udp_bind: None,
+            dns_servers: Vec::new(),
         }
     }
 
@@ -98,6 +101,12 @@ impl TransportConfig {
     /// Sets the message size limit.
     pub fn with_max_message_size(mut self, size: usize) -> Self {
         self.max_message_size = size;
+        self
+    }
+
+    /// Uses these DNS servers (address and port) instead of the system's.
+    pub fn with_dns_servers(mut self, servers: Vec<SocketAddr>) -> Self {
+        self.dns_servers = servers;
         self
     }
 

@@ -151,7 +151,7 @@ impl Driver {
     }
 
     async fn open_udp(&self, target: &Target) -> Result<(UdpSocket, Flow)> {
-        let remote = target.resolve().await?[0];
+        let remote = self.settings.dns.addresses(target).await?[0];
         let bind: SocketAddr = match self.config.udp_bind {
             Some(addr) => addr,
             None if remote.is_ipv6() => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),

@@ -14,7 +14,9 @@
 //!   counted in [`TransportStats`]; the connection stays up. Lost stream framing closes the
 //!   connection and reconnects.
 //! - Every message in and out is logged at `debug` on target `sip::wire` with its flow.
-//! - Targets are resolved with A/AAAA lookups only: DNS SRV/NAPTR (RFC 3263) is not done yet.
+//! - `sip:`/`sips:` targets naming a domain without a port are looked up with DNS SRV
+//!   (RFC 3263 §4.2, `hickory-resolver`), falling back to A/AAAA; NAPTR is not consulted (the
+//!   transport comes from the URI). WebSocket URLs use A/AAAA.
 //!
 //! ```no_run
 //! use sip_proto::Message;
@@ -52,6 +54,7 @@ mod event;
 mod flow;
 mod keepalive;
 mod link;
+mod resolve;
 pub mod rfc7118;
 pub mod rport;
 mod stats;

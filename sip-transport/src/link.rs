@@ -87,11 +87,13 @@ pub(crate) struct ConnectSettings {
     /// The largest WebSocket message tungstenite will assemble (a hard limit: beyond it the
     /// connection fails); our own, smaller, SIP limit drops messages without closing.
     pub ws_hard_limit: usize,
+    /// DNS (SRV, then A/AAAA).
+    pub dns: Arc<crate::resolve::Dns>,
 }
 
 /// Connects to the first address of `target` that answers.
 pub(crate) async fn open(target: &Target, settings: &ConnectSettings) -> Result<(Link, Flow)> {
-    let addrs = target.resolve().await?;
+    let addrs = settings.dns.addresses(target).await?;
     let mut last_error = None;
     for remote in addrs {
         match open_addr(target, remote, settings).await {

@@ -14,6 +14,9 @@ pub struct Target {
     pub host: String,
     /// The port (the kind's default when the URL or URI has none).
     pub port: u16,
+    /// Whether the port was written in the URL or URI (else it is the default, and a
+    /// `sip:`/`sips:` domain is looked up with DNS SRV first).
+    pub port_given: bool,
     /// For WebSocket: the whole URL (with path and query) used in the handshake.
     pub url: Option<String>,
 }
@@ -45,6 +48,7 @@ impl Target {
                 kind,
                 host,
                 port,
+                port_given: url.port().is_some(),
                 url: Some(url.to_string()),
             });
         }
@@ -85,6 +89,7 @@ impl Target {
             kind,
             host,
             port: port.unwrap_or(kind.default_port()),
+            port_given: port.is_some(),
             url: None,
         })
     }

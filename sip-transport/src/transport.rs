@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::event::TransportEvent;
 use crate::flow::{Flow, TransportKind};
 use crate::link::ConnectSettings;
+use crate::resolve::Dns;
 use crate::stats::{Counters, TransportStats};
 use crate::target::Target;
 
@@ -77,6 +78,7 @@ impl Transport {
             accepting_invalid_certificates: config.tls.danger_accept_invalid_certificates,
             timeout: config.connect_timeout,
             ws_hard_limit: WS_HARD_LIMIT.max(config.max_message_size),
+            dns: Arc::new(Dns::new(config.dns_servers.clone())),
         };
         let (command_tx, command_rx) = mpsc::channel(256);
         let (event_tx, event_rx) = mpsc::channel(1024);
