@@ -26,18 +26,21 @@ macro_rules! standard_headers {
             $( (HeaderName::$variant, $canonical, standard_headers!(@compact $($compact)?)), )*
         ];
 
+        /// Fieldless twin of the standard variants: its discriminants are the table indices.
+        #[derive(Clone, Copy)]
+        #[repr(u8)]
+        enum Std {
+            $( $variant, )*
+        }
+
         impl HeaderName<'_> {
             /// Index of this name in the standard table, `None` for an extension.
+            #[inline]
             pub(crate) fn standard_index(&self) -> Option<u8> {
-                let mut i = 0u8;
-                $(
-                    if let HeaderName::$variant = self {
-                        return Some(i);
-                    }
-                    i += 1;
-                )*
-                let _ = i;
-                None
+                match self {
+                    $( HeaderName::$variant => Some(Std::$variant as u8), )*
+                    HeaderName::Extension(_) => None,
+                }
             }
         }
     };
@@ -184,7 +187,12 @@ impl<'a> HeaderName<'a> {
     /// Recognises `name` (full or compact form, any case); unknown names become
     /// [`HeaderName::Extension`] borrowing `name`.
     pub fn parse(name: &'a str) -> Self {
-        match lookup(name) {
+        let standard = if crate::grammar::is_token(name) {
+            lookup(name.as_bytes())
+        } else {
+            None
+        };
+        match standard {
             Some(i) => STANDARD[usize::from(i)].0,
             None => HeaderName::Extension(name),
         }
@@ -283,26 +291,83 @@ impl<'a> HeaderName<'a> {
     }
 }
 
-/// Finds the standard-table index for `name`, case-insensitively, full or compact form.
-pub(crate) fn lookup(name: &str) -> Option<u8> {
-    let bytes = name.as_bytes();
-    if bytes.len() == 1 {
-        let c = bytes[0].to_ascii_lowercase();
-        return STANDARD
-            .iter()
-            .position(|e| e.2 == Some(c))
-            .and_then(|i| u8::try_from(i).ok());
+/// Longest standard name (`P-Preferred-Identity`, 20 bytes) plus one.
+const BUCKET_LENGTHS: usize = 21;
+/// Most standard names sharing one length.
+const BUCKET_WIDTH: usize = 8;
+
+/// Standard-table indices grouped by name length (`u8::MAX` marks an empty place), so a
+/// lookup compares a handful of candidates instead of the whole table.
+const BUCKETS: [[u8; BUCKET_WIDTH]; BUCKET_LENGTHS] = {
+    let mut buckets = [[u8::MAX; BUCKET_WIDTH]; BUCKET_LENGTHS];
+    let mut i = 0;
+    while i < STANDARD.len() {
+        let len = STANDARD[i].1.len();
+        let mut j = 0;
+        while buckets[len][j] != u8::MAX {
+            j += 1;
+        }
+        buckets[len][j] = i as u8;
+        i += 1;
     }
-    let first = bytes.first()?.to_ascii_lowercase();
-    STANDARD
+    buckets
+};
+
+/// Compact form (lowercase letter) to standard-table index.
+const COMPACT: [u8; 26] = {
+    let mut table = [u8::MAX; 26];
+    let mut i = 0;
+    while i < STANDARD.len() {
+        if let Some(c) = STANDARD[i].2 {
+            table[(c - b'a') as usize] = i as u8;
+        }
+        i += 1;
+    }
+    table
+};
+
+/// Finds the standard-table index for `name`, case-insensitively, full or compact form.
+#[inline]
+pub(crate) fn lookup(bytes: &[u8]) -> Option<u8> {
+    if let [c] = bytes {
+        let c = c.to_ascii_lowercase();
+        return match c {
+            b'a'..=b'z' => Some(COMPACT[usize::from(c - b'a')]).filter(|&i| i != u8::MAX),
+            _ => None,
+        };
+    }
+    let bucket = BUCKETS.get(bytes.len())?;
+    let first = bytes[0] | 0x20;
+    bucket
         .iter()
-        .position(|e| {
-            let cand = e.1.as_bytes();
-            cand.len() == bytes.len()
-                && cand[0].to_ascii_lowercase() == first
-                && cand.eq_ignore_ascii_case(bytes)
+        .take_while(|&&i| i != u8::MAX)
+        .copied()
+        .find(|&i| {
+            let cand = STANDARD[usize::from(i)].1.as_bytes();
+            cand[0] | 0x20 == first && eq_name(cand, bytes)
         })
-        .and_then(|i| u8::try_from(i).ok())
+}
+
+/// Case-insensitive equality of a canonical name (letters and `-`) with a same-length token,
+/// eight bytes at a time. Setting bit 5 lowercases ASCII letters; among token characters
+/// only letters map onto letters that way, so no other pair compares equal by mistake.
+#[inline]
+fn eq_name(canonical: &[u8], name: &[u8]) -> bool {
+    const LOWER: u64 = 0x2020_2020_2020_2020;
+    let mut a = canonical.chunks_exact(8);
+    let mut b = name.chunks_exact(8);
+    for (x, y) in a.by_ref().zip(b.by_ref()) {
+        let (Ok(x), Ok(y)) = (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) else {
+            return false;
+        };
+        if u64::from_ne_bytes(x) | LOWER != u64::from_ne_bytes(y) | LOWER {
+            return false;
+        }
+    }
+    a.remainder()
+        .iter()
+        .zip(b.remainder())
+        .all(|(&x, &y)| x | 0x20 == y | 0x20)
 }
 
 impl PartialEq for HeaderName<'_> {

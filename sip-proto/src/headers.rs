@@ -22,7 +22,7 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    pub(crate) fn new(name: &str, name_start: u32) -> Slot {
+    pub(crate) fn new(name: &[u8], name_start: u32) -> Slot {
         Slot {
             name_start,
             value_start: 0,

@@ -5,7 +5,7 @@ use crate::header_name::HeaderName;
 use crate::headers::{HeaderTable, Headers, Values, matches_name};
 use crate::limits::Limits;
 use crate::method::Method;
-use crate::parser::parse_datagram_with;
+use crate::parser::{Mode, parse_engine};
 
 /// A byte range of the message.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -104,22 +104,55 @@ impl<'a> MessageRef<'a> {
         &self.layout
     }
 
+    /// A blank view for the parser to fill in place.
+    #[inline]
+    pub(crate) fn empty() -> Self {
+        MessageRef {
+            head: "",
+            body: &[],
+            layout: Layout {
+                message_start: 0,
+                start: StartSpans::Response {
+                    version: Span::default(),
+                    status: 0,
+                    reason: Span::default(),
+                },
+                headers: HeaderTable::default(),
+                head_len: 0,
+            },
+        }
+    }
+
+    pub(crate) fn layout_mut(&mut self) -> &mut Layout {
+        &mut self.layout
+    }
+
+    pub(crate) fn set_text(&mut self, head: &'a str, body: &'a [u8]) {
+        self.head = head;
+        self.body = body;
+    }
+
     /// Parses exactly one message with default [`Limits`]: the input must end where the body
     /// ends (a body without `Content-Length` runs to the end of the input).
+    #[inline]
     pub fn parse(input: &'a [u8]) -> Result<Self> {
         Self::parse_with(input, &Limits::default())
     }
 
     /// [`MessageRef::parse`] with explicit limits.
+    #[inline]
     pub fn parse_with(input: &'a [u8], limits: &Limits) -> Result<Self> {
-        let datagram = parse_datagram_with(input, limits)?;
-        if datagram.trailing.is_empty() {
-            Ok(datagram.message)
-        } else {
-            Err(Error::TrailingBytes {
-                offset: input.len() - datagram.trailing.len(),
-                len: datagram.trailing.len(),
-            })
+        let mut msg = MessageRef::empty();
+        match parse_engine(input, limits, Mode::Datagram, &mut msg)? {
+            Some(end) if end == input.len() => Ok(msg),
+            Some(end) => Err(Error::TrailingBytes {
+                offset: end,
+                len: input.len() - end,
+            }),
+            None => Err(Error::Syntax {
+                offset: input.len(),
+                expected: "end of header section",
+            }),
         }
     }
 

@@ -24,7 +24,7 @@ use crate::grammar::is_token_char;
 use crate::header_name::HeaderName;
 use crate::headers::{HeaderTable, Slot};
 use crate::limits::Limits;
-use crate::message::{Layout, MessageRef, Span, StartSpans};
+use crate::message::{MessageRef, Span, StartSpans};
 
 /// Outcome of parsing from a stream buffer.
 // `Complete` carries the header table inline (about 1 KiB): boxing it would allocate on
@@ -57,14 +57,17 @@ pub struct Datagram<'a> {
 ///
 /// A missing `Content-Length` counts as zero (RFC 3261 §18.3 makes it mandatory on streams).
 /// Conflicting `Content-Length` values are an error: the stream cannot be framed any more.
+#[inline]
 pub fn parse_stream(input: &[u8]) -> Result<Parsed<'_>> {
     parse_stream_with(input, &Limits::default())
 }
 
 /// [`parse_stream`] with explicit limits.
+#[inline]
 pub fn parse_stream_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
-    match parse_engine(input, limits, Mode::Stream)? {
-        Some((message, consumed)) => Ok(Parsed::Complete { message, consumed }),
+    let mut message = MessageRef::empty();
+    match parse_engine(input, limits, Mode::Stream, &mut message)? {
+        Some(consumed) => Ok(Parsed::Complete { message, consumed }),
         None => Ok(Parsed::Partial),
     }
 }
@@ -75,14 +78,17 @@ pub fn parse_stream_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Parsed<
 /// larger than the bytes present is an error (RFC 4475 `clerr`). With several
 /// `Content-Length` headers the first one frames the body ([`validate`](crate::validate)
 /// then answers 400).
+#[inline]
 pub fn parse_datagram(input: &[u8]) -> Result<Datagram<'_>> {
     parse_datagram_with(input, &Limits::default())
 }
 
 /// [`parse_datagram`] with explicit limits.
+#[inline]
 pub fn parse_datagram_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Datagram<'a>> {
-    match parse_engine(input, limits, Mode::Datagram)? {
-        Some((message, consumed)) => Ok(Datagram {
+    let mut message = MessageRef::empty();
+    match parse_engine(input, limits, Mode::Datagram, &mut message)? {
+        Some(consumed) => Ok(Datagram {
             message,
             trailing: &input[consumed..],
         }),
@@ -95,7 +101,7 @@ pub fn parse_datagram_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Datag
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Stream,
     Datagram,
     /// Index a header section whose body is kept elsewhere (the owned message).
@@ -109,8 +115,9 @@ pub(crate) fn parse_head_only(head: &str) -> Result<MessageRef<'_>> {
         max_line_length: usize::MAX / 2,
         ..Limits::default()
     };
-    match parse_engine(head.as_bytes(), &limits, Mode::HeadOnly)? {
-        Some((message, _)) => Ok(message),
+    let mut message = MessageRef::empty();
+    match parse_engine(head.as_bytes(), &limits, Mode::HeadOnly, &mut message)? {
+        Some(_) => Ok(message),
         None => Err(Error::Syntax {
             offset: head.len(),
             expected: "end of header section",
@@ -118,21 +125,24 @@ pub(crate) fn parse_head_only(head: &str) -> Result<MessageRef<'_>> {
     }
 }
 
-fn to_u32(n: usize, limits: &Limits) -> Result<u32> {
-    u32::try_from(n).map_err(|_| Error::Limit {
-        what: "message size",
-        limit: limits.max_message_size,
-        offset: n,
-    })
+/// Offsets are stored as `u32`; [`parse_engine`] looks at no more than `u32::MAX` bytes of
+/// its input, so this never truncates.
+#[inline]
+fn to_u32(n: usize) -> u32 {
+    n as u32
 }
 
-/// Returns `None` when the stream needs more bytes.
-fn parse_engine<'a>(
+/// Parses into `msg` (filled in place: the header table is large and copying it costs more
+/// than the parse of a small message). Returns the bytes consumed, or `None` when the
+/// stream needs more bytes.
+#[inline]
+pub(crate) fn parse_engine<'a>(
     input: &'a [u8],
     limits: &Limits,
     mode: Mode,
-) -> Result<Option<(MessageRef<'a>, usize)>> {
-    let need_more = |at: usize| -> Result<Option<(MessageRef<'a>, usize)>> {
+    msg: &mut MessageRef<'a>,
+) -> Result<Option<usize>> {
+    let need_more = |at: usize| -> Result<Option<usize>> {
         match mode {
             Mode::Stream if input.len() > limits.max_message_size => Err(Error::Limit {
                 what: "message size",
@@ -146,6 +156,9 @@ fn parse_engine<'a>(
             }),
         }
     };
+
+    // Offsets are u32: look at no more than u32::MAX bytes (far above any sane limit).
+    let input = &input[..input.len().min(u32::MAX as usize)];
 
     // RFC 3261 §7.5: ignore CRLFs before the start line.
     let mut pos = 0;
@@ -163,7 +176,8 @@ fn parse_engine<'a>(
 
     // Header lines.
     let max_headers = limits.effective_max_headers();
-    let mut table = HeaderTable::default();
+    let table = &mut msg.layout_mut().headers;
+    table.len = 0;
     let head_end = loop {
         let Some((line_end, next)) = find_line(input, pos, limits)? else {
             return need_more(input.len());
@@ -186,14 +200,14 @@ fn parse_engine<'a>(
                 .take_while(|b| matches!(b, b' ' | b'\t'))
                 .count();
             if lead < content.len() {
-                let end = to_u32(pos + content.len(), limits)?;
+                let end = to_u32(pos + content.len());
                 if slot.value_len == 0 {
-                    slot.value_start = to_u32(pos + lead, limits)?;
+                    slot.value_start = to_u32(pos + lead);
                 }
                 slot.value_len = end - slot.value_start;
             }
         } else {
-            let slot = parse_header_line(line, pos, limits)?;
+            let slot = parse_header_line(line, pos)?;
             // One line beyond the limit is allowed when it is the first Content-Length: the
             // serializer appends one to a message that had none, and its output must parse.
             let spare_for_length = table.len == max_headers
@@ -222,13 +236,20 @@ fn parse_engine<'a>(
             offset: limits.max_message_size,
         });
     }
-    let head = std::str::from_utf8(&input[..head_end]).map_err(|e| Error::Syntax {
-        offset: e.valid_up_to(),
-        expected: "UTF-8 text",
-    })?;
+    let head = match simdutf8::basic::from_utf8(&input[..head_end]) {
+        Ok(head) => head,
+        // The fast check says only yes or no; the standard one finds the offset.
+        Err(_) => {
+            let e = std::str::from_utf8(&input[..head_end]).err();
+            return Err(Error::Syntax {
+                offset: e.map_or(0, |e| e.valid_up_to()),
+                expected: "UTF-8 text",
+            });
+        }
+    };
 
     // Body.
-    let content_length = content_length(head, &table, mode)?;
+    let content_length = content_length(head, table, mode)?;
     let available = input.len() - head_end;
     let body_len = match (content_length, mode) {
         (_, Mode::HeadOnly) => 0,
@@ -258,20 +279,17 @@ fn parse_engine<'a>(
         (None, Mode::Datagram) => available,
     };
     let end = head_end + body_len;
-    let layout = Layout {
-        message_start: to_u32(message_start, limits)?,
-        start,
-        headers: table,
-        head_len: to_u32(head_end, limits)?,
-    };
-    Ok(Some((
-        MessageRef::from_parts(head, &input[head_end..end], layout),
-        end,
-    )))
+    let layout = msg.layout_mut();
+    layout.message_start = to_u32(message_start);
+    layout.start = start;
+    layout.head_len = to_u32(head_end);
+    msg.set_text(head, &input[head_end..end]);
+    Ok(Some(end))
 }
 
 /// Finds the line starting at `pos`: returns (end of content, start of next line), or
 /// `None` if no line end is in the buffer yet.
+#[inline(always)]
 fn find_line(input: &[u8], pos: usize, limits: &Limits) -> Result<Option<(usize, usize)>> {
     let rest = &input[pos..];
     let window = &rest[..rest.len().min(limits.max_line_length.saturating_add(2))];
@@ -307,8 +325,12 @@ fn trim_ws_end(mut s: &[u8]) -> &[u8] {
     s
 }
 
-fn parse_header_line(line: &[u8], pos: usize, limits: &Limits) -> Result<Slot> {
-    let name_len = line.iter().take_while(|&&b| is_token_char(b)).count();
+#[inline]
+fn parse_header_line(line: &[u8], pos: usize) -> Result<Slot> {
+    let name_len = line
+        .iter()
+        .position(|&b| !is_token_char(b))
+        .unwrap_or(line.len());
     if name_len == 0 {
         return Err(Error::Syntax {
             offset: pos,
@@ -337,11 +359,9 @@ fn parse_header_line(line: &[u8], pos: usize, limits: &Limits) -> Result<Slot> {
         i += 1;
     }
     let value_end = trim_ws_end(line).len().max(i);
-    // The name is token characters, hence ASCII: from_utf8 cannot fail here.
-    let name = std::str::from_utf8(&line[..name_len]).unwrap_or_default();
-    let mut slot = Slot::new(name, to_u32(pos, limits)?);
-    slot.value_start = to_u32(pos + i, limits)?;
-    slot.value_len = to_u32(value_end - i, limits)?;
+    let mut slot = Slot::new(&line[..name_len], to_u32(pos));
+    slot.value_start = to_u32(pos + i);
+    slot.value_len = to_u32(value_end - i);
     Ok(slot)
 }
 
