@@ -6,7 +6,7 @@ use std::fmt;
 use super::escape::{self, check, is_header_char, is_param_char, is_password_char, is_user_char};
 use super::host::{Host, scan_port};
 use crate::error::Result;
-use crate::grammar::{Params, Scanner, syntax};
+use crate::grammar::{Param, Params, Scanner, syntax};
 
 /// A `sip:` or `sips:` URI, borrowing from the text it was parsed from.
 ///
@@ -104,32 +104,46 @@ impl<'a> SipUri<'a> {
 
     /// The `transport` parameter.
     pub fn transport(&self) -> Option<&'a str> {
-        self.params.value("transport")
+        self.param_value("transport")
     }
 
     /// The `user` parameter (`phone`, `ip`, ...).
     pub fn user_param(&self) -> Option<&'a str> {
-        self.params.value("user")
+        self.param_value("user")
     }
 
     /// The `method` parameter.
     pub fn method(&self) -> Option<&'a str> {
-        self.params.value("method")
+        self.param_value("method")
     }
 
     /// The `maddr` parameter.
     pub fn maddr(&self) -> Option<&'a str> {
-        self.params.value("maddr")
+        self.param_value("maddr")
     }
 
     /// The `ttl` parameter, when it is a valid number of 0..=255.
     pub fn ttl(&self) -> Option<u8> {
-        self.params.value("ttl").and_then(|v| v.parse().ok())
+        self.param_value("ttl").and_then(|v| v.parse().ok())
     }
 
     /// Whether the `lr` (loose routing) parameter is present.
     pub fn lr(&self) -> bool {
-        self.params.has("lr")
+        self.param("lr").is_some()
+    }
+
+    /// The first URI parameter called `name`, compared case-insensitively and with `%`
+    /// escapes in the written name decoded (`;%6C%72` is `lr`). The value stays escaped.
+    pub fn param(&self, name: &str) -> Option<Param<'a>> {
+        self.params.iter().find(|p| {
+            p.name.eq_ignore_ascii_case(name)
+                || (p.name.contains('%') && escape::eq_unescaped_ignore_case(p.name, name))
+        })
+    }
+
+    /// The value of [`SipUri::param`] `name`, when it has one.
+    fn param_value(&self, name: &str) -> Option<&'a str> {
+        self.param(name)?.value
     }
 
     /// The headers as `(name, value)` pairs, both still escaped.

@@ -149,3 +149,23 @@ fn rfc5118_ipv6_references() {
     assert!(Uri::parse("sip:[2001:db8:::10]").is_err());
     assert!(Uri::parse("sip:[2001:db8::10]5070").is_err());
 }
+
+#[test]
+fn escaped_param_names() {
+    // RFC 4475 esc01's Contact URI.
+    let Uri::Sip(u) =
+        Uri::parse("sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31").unwrap()
+    else {
+        panic!()
+    };
+    assert!(u.lr());
+    assert_eq!(
+        u.param("name").and_then(|p| p.value),
+        Some("v%61lue%25%34%31")
+    );
+    assert_eq!(
+        escape::unescape(u.param("name").unwrap().value.unwrap()),
+        "value%41"
+    );
+    assert_eq!(u.user_unescaped().unwrap(), "caller");
+}

@@ -87,7 +87,7 @@ impl<'a> Contact<'a> {
 
     /// The `expires` parameter; `None` when absent or beyond 2^32-1.
     pub fn expires(&self) -> Option<u32> {
-        self.address()?.params.value("expires").and_then(parse_u32)
+        self.address()?.expires_param().and_then(parse_u32)
     }
 
     /// The `q` parameter.

@@ -53,6 +53,8 @@ pub struct NameAddr<'a> {
     pub bracketed: bool,
     /// The `tag` parameter, captured while parsing (the hot path reads it for every message).
     tag: Option<&'a str>,
+    /// The `expires` parameter's raw value, captured likewise for Contact.
+    expires: Option<&'a str>,
 }
 
 impl<'a> NameAddr<'a> {
@@ -98,13 +100,14 @@ impl<'a> NameAddr<'a> {
         let uri_text = &sc.rest()[..len];
         let uri = Uri::parse(uri_text).map_err(|e| e.at_offset(start))?;
         sc.advance(len + 1);
-        let (params, tag) = scan_params(sc, visit)?;
+        let (params, tag, expires) = scan_params(sc, visit)?;
         Ok(NameAddr {
             display_name,
             uri,
             params,
             bracketed: true,
             tag,
+            expires,
         })
     }
 
@@ -125,19 +128,25 @@ impl<'a> NameAddr<'a> {
         }
         let uri = Uri::parse(uri_text).map_err(|e| e.at_offset(start))?;
         sc.advance(len);
-        let (params, tag) = scan_params(sc, visit)?;
+        let (params, tag, expires) = scan_params(sc, visit)?;
         Ok(NameAddr {
             display_name: None,
             uri,
             params,
             bracketed: false,
             tag,
+            expires,
         })
     }
 
     /// The `tag` parameter.
     pub fn tag(&self) -> Option<&'a str> {
         self.tag
+    }
+
+    /// The raw `expires` parameter (read through [`super::Contact::expires`]).
+    pub(crate) fn expires_param(&self) -> Option<&'a str> {
+        self.expires
     }
 
     /// An address without display name or parameters, e.g. for a Route built from a URI.
@@ -148,23 +157,27 @@ impl<'a> NameAddr<'a> {
             params: Params::default(),
             bracketed: true,
             tag: None,
+            expires: None,
         }
     }
 }
 
-/// Header parameters, capturing the first `tag` on the way.
+/// Header parameters, capturing the first `tag` and `expires` on the way.
 fn scan_params<'a>(
     sc: &mut Scanner<'a>,
     mut visit: impl FnMut(Param<'a>) -> Result<()>,
-) -> Result<(Params<'a>, Option<&'a str>)> {
-    let mut tag = None;
+) -> Result<(Params<'a>, Option<&'a str>, Option<&'a str>)> {
+    let (mut tag, mut expires) = (None, None);
     let params = sc.header_params_visit(|p| {
-        if tag.is_none() && p.name.eq_ignore_ascii_case("tag") {
+        let name = p.name;
+        if name.len() == 3 && tag.is_none() && name.eq_ignore_ascii_case("tag") {
             tag = p.value_unquoted();
+        } else if name.len() == 7 && expires.is_none() && name.eq_ignore_ascii_case("expires") {
+            expires = p.value_unquoted();
         }
         visit(p)
     })?;
-    Ok((params, tag))
+    Ok((params, tag, expires))
 }
 
 /// `*(token LWS)` before a `<`: returns the words as written (inner white space kept).
