@@ -265,3 +265,74 @@ impl TryFrom<&MessageRef<'_>> for Message {
         Message::from_ref(msg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQ: &[u8] = b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h1;branch=z9hG4bK1\r\n\
+Subject: one\r\nSubject: two\r\nCall-ID: c1\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn parse_keeps_canonical_bytes_and_fixes_lengths() {
+        let msg = Message::parse(REQ.to_vec()).unwrap();
+        assert_eq!(msg.to_bytes(), REQ);
+        assert_eq!(msg.len(), REQ.len());
+        let no_length = Message::parse(b"SIP/2.0 200 OK\r\nCall-ID: x\r\n\r\nhi".to_vec()).unwrap();
+        assert_eq!(
+            no_length.to_bytes(),
+            b"SIP/2.0 200 OK\r\nCall-ID: x\r\nContent-Length: 2\r\n\r\nhi"
+        );
+    }
+
+    #[test]
+    fn structured_edits_reindex_the_message() {
+        let mut msg = Message::parse(REQ.to_vec()).unwrap();
+        msg.insert_header(0, HeaderName::Via, "SIP/2.0/WSS proxy;branch=z9hG4bK2")
+            .unwrap();
+        msg.set_header(HeaderName::Subject, "only").unwrap();
+        msg.set_body(b"body".to_vec()).unwrap();
+        let view = msg.as_ref();
+        let vias: Vec<&str> = view.headers_named(HeaderName::Via).collect();
+        assert_eq!(
+            vias,
+            [
+                "SIP/2.0/WSS proxy;branch=z9hG4bK2",
+                "SIP/2.0/UDP h1;branch=z9hG4bK1"
+            ]
+        );
+        assert_eq!(
+            view.headers_named(HeaderName::Subject).collect::<Vec<_>>(),
+            ["only"]
+        );
+        assert_eq!(view.content_length().unwrap().unwrap().0, 4);
+        assert_eq!(view.body(), b"body");
+        assert_eq!(msg.remove_header(HeaderName::Via).unwrap(), 2);
+        assert_eq!(msg.as_ref().count_lines(HeaderName::Via), 0);
+        assert_eq!(msg.remove_header(HeaderName::Via).unwrap(), 0);
+        // The bytes always re-parse to the same message.
+        let bytes = msg.to_bytes();
+        assert_eq!(MessageRef::parse(&bytes).unwrap(), msg.as_ref());
+    }
+
+    #[test]
+    fn injection_and_bad_names_are_refused() {
+        let mut msg = Message::parse(REQ.to_vec()).unwrap();
+        let before = msg.to_bytes();
+        assert!(matches!(
+            msg.append_header(HeaderName::Subject, "x\r\nEvil: 1"),
+            Err(Error::InvalidInput {
+                what: "header value",
+                ..
+            })
+        ));
+        assert!(matches!(
+            msg.append_header(HeaderName::Extension("Bad Name"), "x"),
+            Err(Error::InvalidInput {
+                what: "header name",
+                ..
+            })
+        ));
+        assert_eq!(msg.to_bytes(), before, "a refused edit changes nothing");
+    }
+}

@@ -443,9 +443,13 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartSpans> {
             .map_err(|e| fail(rest_of(e), "SP after SIP-Version"))?;
         let (rest, code) =
             status_code(rest).map_err(|e| fail(rest_of(e), "3-digit Status-Code"))?;
+        let code_at = &line[line.len() - rest.len() - code.len()..];
+        if rest.first().is_some_and(u8::is_ascii_digit) {
+            return Err(fail(code_at, "3-digit Status-Code"));
+        }
         let status = code.iter().fold(0u16, |n, b| n * 10 + u16::from(b - b'0'));
         if !(100..=699).contains(&status) {
-            return Err(fail(code, "Status-Code 100 to 699"));
+            return Err(fail(code_at, "Status-Code 100 to 699"));
         }
         // The reason phrase may be empty; tolerate a missing SP before an empty one.
         let reason = match rest {
@@ -481,5 +485,145 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartSpans> {
             uri: span_of(uri),
             version: span_of(version),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HeaderName;
+
+    fn syntax_at(input: &[u8]) -> (usize, &'static str) {
+        match parse_datagram(input) {
+            Err(Error::Syntax { offset, expected }) => (offset, expected),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_offset_and_what_was_expected() {
+        assert_eq!(
+            syntax_at(b"INVITE  sip:a@b SIP/2.0\r\n\r\n"),
+            (7, "Request-URI")
+        );
+        assert_eq!(
+            syntax_at(b"INVITE sip:a@b SIP/2.0 \r\n\r\n"),
+            (22, "CRLF after SIP-Version")
+        );
+        assert_eq!(
+            syntax_at(b"INVITE sip:a@b HTTP/1.1\r\n\r\n"),
+            (15, "SIP-Version")
+        );
+        assert_eq!(
+            syntax_at(b"SIP/2.0 20 OK\r\n\r\n"),
+            (8, "3-digit Status-Code")
+        );
+        assert_eq!(
+            syntax_at(b"SIP/2.0 099 Odd\r\n\r\n"),
+            (8, "Status-Code 100 to 699")
+        );
+        assert_eq!(
+            syntax_at(b"SIP/2.0 4294967301 Big\r\n\r\n"),
+            (8, "3-digit Status-Code")
+        );
+        assert_eq!(
+            syntax_at(b"OPTIONS sip:a@b SIP/2.0\r\nBad Header\r\n\r\n"),
+            (29, "':' after header name")
+        );
+        assert_eq!(
+            syntax_at(b"OPTIONS sip:a@b SIP/2.0\r\n: v\r\n\r\n"),
+            (25, "header name")
+        );
+        assert_eq!(
+            syntax_at(b"OPTIONS sip:a@b SIP/2.0\r\n folded\r\n\r\n"),
+            (25, "header name")
+        );
+        assert_eq!(
+            syntax_at(b"OPTIONS sip:a@b SIP/2.0\r\nl: -1\r\n\r\n"),
+            (28, "Content-Length digits")
+        );
+        assert_eq!(
+            syntax_at(b"OPTIONS sip:a@b SIP/2.0\r\nX: \xff\r\n\r\n"),
+            (28, "UTF-8 text")
+        );
+        assert_eq!(
+            syntax_at(b"OPTIONS sip:a@b SIP/2.0\r\nX: y\r\n"),
+            (31, "CRLF")
+        );
+    }
+
+    #[test]
+    fn limits_are_typed_errors() {
+        let tight = Limits {
+            max_message_size: 60,
+            max_headers: 2,
+            max_line_length: 30,
+        };
+        let long_line = b"OPTIONS sip:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@b SIP/2.0\r\n\r\n";
+        assert!(matches!(
+            parse_datagram_with(long_line, &tight),
+            Err(Error::Limit {
+                what: "line length",
+                ..
+            })
+        ));
+        let many = b"OPTIONS sip:a@b SIP/2.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        assert!(matches!(
+            parse_datagram_with(many, &tight),
+            Err(Error::Limit {
+                what: "header count",
+                limit: 2,
+                offset: 37
+            })
+        ));
+        let big_body = b"OPTIONS sip:a@b SIP/2.0\r\nl: 100\r\n\r\n";
+        assert!(matches!(
+            parse_stream_with(big_body, &tight),
+            Err(Error::Limit {
+                what: "message size",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn lenient_where_the_rfc_allows() {
+        // Leading CRLFs are skipped (RFC 3261 §7.5); bare LF line ends are tolerated.
+        let msg = parse_datagram(b"\r\n\r\nOPTIONS sip:a@b SIP/2.0\nv: SIP/2.0/UDP h\n\n")
+            .unwrap()
+            .message;
+        assert_eq!(msg.header(HeaderName::Via), Some("SIP/2.0/UDP h"));
+        assert_eq!(
+            msg.offset_of(msg.header(HeaderName::Via).unwrap()),
+            Some(31)
+        );
+        // An empty reason phrase, with or without its space.
+        for line in [&b"SIP/2.0 100 \r\n\r\n"[..], b"SIP/2.0 100\r\n\r\n"] {
+            let msg = parse_datagram(line).unwrap().message;
+            assert_eq!((msg.status(), msg.reason()), (Some(100), Some("")));
+        }
+        // Folded values keep their folds; the value may start on the continuation line.
+        let folded = b"OPTIONS sip:a@b SIP/2.0\r\nSubject:\r\n  first\r\n\tsecond  \r\n\r\n";
+        let msg = parse_datagram(folded).unwrap().message;
+        assert_eq!(msg.header(HeaderName::Subject), Some("first\r\n\tsecond"));
+    }
+
+    #[test]
+    fn stream_and_datagram_differ_only_where_they_must() {
+        let no_length = b"OPTIONS sip:a@b SIP/2.0\r\n\r\nextra";
+        match parse_stream(no_length).unwrap() {
+            Parsed::Complete { message, consumed } => {
+                assert_eq!(consumed, 27);
+                assert!(message.body().is_empty());
+            }
+            Parsed::Partial => panic!("partial"),
+        }
+        let d = parse_datagram(no_length).unwrap();
+        assert_eq!(d.message.body(), b"extra");
+        assert!(d.trailing.is_empty());
+        assert!(matches!(
+            MessageRef::parse(b"OPTIONS sip:a@b SIP/2.0\r\nl: 1\r\n\r\nab"),
+            Err(Error::TrailingBytes { offset: 34, len: 1 })
+        ));
     }
 }
