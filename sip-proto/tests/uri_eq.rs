@@ -105,3 +105,16 @@ fn further_rules() {
     assert_unequal("sip:+1555@example.com;user=phone", "tel:+1555");
     assert_equal("URN:uuid:1", "urn:uuid:1");
 }
+
+#[test]
+fn escaped_reserved_characters_are_not_their_literals() {
+    // "Characters other than those in the reserved set are equivalent to their %HEX HEX
+    // encoding": so %3B is not ';' and %40 is not '@'.
+    assert_unequal("sip:user%3Bpar@example.com", "sip:user;par@example.com");
+    assert_equal("sip:user%3bpar@example.com", "sip:user%3Bpar@example.com");
+    assert_equal("sip:%75ser@example.com", "sip:user@example.com");
+    assert_unequal(
+        "sip:example.com?to=sip:bob%40biloxi.com",
+        "sip:example.com?to=sip%3Abob%40biloxi.com",
+    );
+}

@@ -134,16 +134,54 @@ pub fn unescape(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// Compares two escaped strings by their unescaped bytes, exactly.
-pub fn eq_unescaped(a: &str, b: &str) -> bool {
-    unescaped(a).eq(unescaped(b))
+/// RFC 2396 `reserved` characters: an escape of one of these is NOT the same as the
+/// character itself (RFC 3261 §19.1.4), since the literal one may delimit components.
+const fn is_reserved(b: u8) -> bool {
+    matches!(
+        b,
+        b';' | b'/' | b'?' | b':' | b'@' | b'&' | b'=' | b'+' | b'$' | b','
+    )
 }
 
-/// Compares two escaped strings by their unescaped bytes, ASCII case-insensitively.
+/// Comparison units of an escaped string: each character as itself, except that an escaped
+/// reserved character is kept apart (marked with bit 8) from its literal form.
+fn units(s: &str, fold_case: bool) -> impl Iterator<Item = u16> + '_ {
+    let bytes = s.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let b = *bytes.get(pos)?;
+        if b == b'%' {
+            if let (Some(h), Some(l)) = (bytes.get(pos + 1), bytes.get(pos + 2)) {
+                if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() {
+                    pos += 3;
+                    let c = (hex(*h) << 4) | hex(*l);
+                    let c = if fold_case { c.to_ascii_lowercase() } else { c };
+                    return Some(if is_reserved(c) {
+                        0x100 | u16::from(c)
+                    } else {
+                        u16::from(c)
+                    });
+                }
+            }
+        }
+        pos += 1;
+        Some(u16::from(if fold_case {
+            b.to_ascii_lowercase()
+        } else {
+            b
+        }))
+    })
+}
+
+/// Compares two escaped strings exactly, an escape being equal to the character it encodes
+/// unless that character is reserved (RFC 3261 §19.1.4).
+pub fn eq_unescaped(a: &str, b: &str) -> bool {
+    units(a, false).eq(units(b, false))
+}
+
+/// Like [`eq_unescaped`], ASCII case-insensitively.
 pub fn eq_unescaped_ignore_case(a: &str, b: &str) -> bool {
-    unescaped(a)
-        .map(|c| c.to_ascii_lowercase())
-        .eq(unescaped(b).map(|c| c.to_ascii_lowercase()))
+    units(a, true).eq(units(b, true))
 }
 
 #[cfg(test)]
@@ -163,6 +201,10 @@ mod tests {
         assert!(eq_unescaped("%61lice", "alice"));
         assert!(!eq_unescaped("%41lice", "alice"));
         assert!(eq_unescaped_ignore_case("%41lice", "alice"));
+        // An escaped reserved character is not the character itself.
+        assert!(!eq_unescaped("user%3Bpar", "user;par"));
+        assert!(eq_unescaped("user%3bpar", "user%3Bpar"));
+        assert!(eq_unescaped("a%2d", "a-"));
     }
 
     #[test]
