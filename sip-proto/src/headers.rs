@@ -139,13 +139,16 @@ enum LineValuesInner<'a> {
 
 impl<'a> LineValues<'a> {
     fn new(list: bool, value: &'a str) -> Self {
-        LineValues {
-            inner: if list {
-                LineValuesInner::List(split_list(value))
-            } else {
-                LineValuesInner::Whole(Some(value))
-            },
-        }
+        let inner = if !list {
+            LineValuesInner::Whole(Some(value))
+        } else if memchr::memchr(b',', value.as_bytes()).is_none() {
+            // Nearly every line holds one value: without a comma there is nothing to split,
+            // and the parser already trimmed the ends.
+            LineValuesInner::Whole((!value.is_empty()).then_some(value))
+        } else {
+            LineValuesInner::List(split_list(value))
+        };
+        LineValues { inner }
     }
 }
 

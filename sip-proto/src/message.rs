@@ -258,7 +258,7 @@ impl<'a> MessageRef<'a> {
             .iter()
             .find(|s| matches_name(s, self.head, &name))?;
         let value = slot.value(self.head);
-        if name.is_list() {
+        if name.is_list() && memchr::memchr(b',', value.as_bytes()).is_some() {
             crate::grammar::split_list(value).next().map(|(v, _)| v)
         } else {
             Some(value)
