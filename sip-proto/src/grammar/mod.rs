@@ -221,6 +221,13 @@ static QUOTED_SPECIAL: [bool; 256] = {
     t
 };
 
+/// Offset of `part` (a slice of `whole`) from the start of `whole`, for error positions.
+pub(crate) fn offset_in(whole: &str, part: &str) -> usize {
+    (part.as_ptr() as usize)
+        .saturating_sub(whole.as_ptr() as usize)
+        .min(whole.len())
+}
+
 /// Builds the crate's syntax error.
 pub(crate) fn syntax(offset: usize, expected: &'static str) -> Error {
     Error::Syntax { offset, expected }
@@ -461,9 +468,7 @@ impl<'a> Scanner<'a> {
 
     /// Offset of `part`, a slice of this scanner's input, from the input's start.
     pub fn offset_of(&self, part: &str) -> usize {
-        (part.as_ptr() as usize)
-            .saturating_sub(self.src.as_ptr() as usize)
-            .min(self.src.len())
+        offset_in(self.src, part)
     }
 
     /// Consumes a `gen-value`: token, host (including an IPv6 reference) or quoted string.

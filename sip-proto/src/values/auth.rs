@@ -6,9 +6,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::contact::offset_in;
 use crate::error::Result;
-use crate::grammar::{Param, Scanner, syntax};
+use crate::grammar::{Param, Scanner, offset_in, syntax};
 
 /// The `auth-param` list after the scheme: `realm="x", nonce="y", qop="auth"`.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::NameAddr;
 use crate::error::Result;
-use crate::grammar::{Scanner, parse_u32, syntax};
+use crate::grammar::{Scanner, offset_in, parse_u32, syntax};
 
 /// One Contact value: `*` or an address with parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,13 +128,6 @@ fn check_param(src: &str, p: crate::grammar::Param<'_>) -> Result<()> {
         return Err(syntax(at(), "expires delta-seconds"));
     }
     Ok(())
-}
-
-/// Offset of `part` (a slice of `whole`) within `whole`.
-pub(crate) fn offset_in(whole: &str, part: &str) -> usize {
-    (part.as_ptr() as usize)
-        .saturating_sub(whole.as_ptr() as usize)
-        .min(whole.len())
 }
 
 impl fmt::Display for Contact<'_> {

@@ -69,7 +69,7 @@ impl<'a> MediaRange<'a> {
         if let Some(q) = ct.params.get("q") {
             if q.value.and_then(QValue::parse).is_none() {
                 return Err(syntax(
-                    super::contact::offset_in(value, q.value.unwrap_or(q.name)),
+                    crate::grammar::offset_in(value, q.value.unwrap_or(q.name)),
                     "q value between 0 and 1",
                 ));
             }

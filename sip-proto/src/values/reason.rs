@@ -26,7 +26,7 @@ impl<'a> Reason<'a> {
         if let Some(c) = params.get("cause") {
             if c.value.and_then(parse_u32).is_none() {
                 return Err(syntax(
-                    super::contact::offset_in(value, c.value.unwrap_or(c.name)),
+                    crate::grammar::offset_in(value, c.value.unwrap_or(c.name)),
                     "numeric cause",
                 ));
             }

@@ -36,7 +36,7 @@ impl<'a> RetryAfter<'a> {
         sc.end("; parameter or end of value")?;
         if let Some(d) = params.get("duration") {
             if d.value.and_then(parse_u32).is_none() {
-                let at = super::contact::offset_in(value, d.value.unwrap_or(d.name));
+                let at = crate::grammar::offset_in(value, d.value.unwrap_or(d.name));
                 return Err(syntax(at, "duration delta-seconds"));
             }
         }

@@ -50,7 +50,7 @@ impl<'a> SessionExpires<'a> {
                 .value
                 .is_some_and(|v| v.eq_ignore_ascii_case("uac") || v.eq_ignore_ascii_case("uas"));
             if !ok {
-                let at = super::contact::offset_in(value, r.value.unwrap_or(r.name));
+                let at = crate::grammar::offset_in(value, r.value.unwrap_or(r.name));
                 return Err(syntax(at, "refresher=uac or refresher=uas"));
             }
         }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::Result;
-use crate::grammar::{Param, Params, Scanner, syntax};
+use crate::grammar::{Param, Params, Scanner, offset_in, syntax};
 use crate::uri::Host;
 use crate::uri::host_port;
 
@@ -119,11 +119,7 @@ impl<'a> Via<'a> {
 /// Checks one parameter whose value has a grammar and records the well-known ones
 /// (the first occurrence wins, as for `Params::get`).
 fn check_param<'a>(src: &str, p: Param<'a>, known: &mut KnownParams<'a>) -> Result<()> {
-    let fail = |expected| {
-        let at = p.value.unwrap_or(p.name);
-        let offset = (at.as_ptr() as usize).saturating_sub(src.as_ptr() as usize);
-        Err(syntax(offset, expected))
-    };
+    let fail = |expected| Err(syntax(offset_in(src, p.value.unwrap_or(p.name)), expected));
     let name = p.name;
     // Dispatch on length first: most parameters are then settled by one comparison.
     let is = |known: &str| name.len() == known.len() && name.eq_ignore_ascii_case(known);
