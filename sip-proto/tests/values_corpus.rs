@@ -36,53 +36,71 @@ fn headers(message: &[u8]) -> Vec<(String, String)> {
     fields
 }
 
+/// Parses `text` as `$ty`; when it parses, its `Display` output must parse too and be written
+/// back identically (so writing is stable and never produces something unreadable).
+macro_rules! round_trip {
+    ($text:expr, $ty:ident) => {{
+        let text: &str = $text;
+        match $ty::parse(text) {
+            Err(e) => Err(format!("{text:?}: {e}")),
+            Ok(value) => {
+                let written = value.to_string();
+                match $ty::parse(&written) {
+                    Ok(again) if again.to_string() == written => Ok(()),
+                    other => panic!(
+                        "{} {text:?} is written as {written:?}, which reads back as {other:?}",
+                        stringify!($ty)
+                    ),
+                }
+            }
+        }
+    }};
+}
+
+/// [`round_trip`] for each element of a list header.
+macro_rules! each {
+    ($value:expr, $ty:ident) => {{
+        let mut result = Ok(());
+        for (item, _) in split_list($value) {
+            if let Err(e) = round_trip!(item, $ty) {
+                result = Err(e);
+                break;
+            }
+        }
+        result
+    }};
+}
+
 /// Parses one header field with its typed parser; `None` for headers without one.
 fn check(name: &str, value: &str) -> Option<Result<(), String>> {
-    fn each<'a, T>(
-        value: &'a str,
-        parse: impl Fn(&'a str) -> sip_proto::Result<T>,
-    ) -> Result<(), String> {
-        for (item, _) in split_list(value) {
-            parse(item).map_err(|e| format!("{item:?}: {e}"))?;
-        }
-        Ok(())
-    }
-    fn one<'a, T>(
-        value: &'a str,
-        parse: impl Fn(&'a str) -> sip_proto::Result<T>,
-    ) -> Result<(), String> {
-        parse(value)
-            .map(|_| ())
-            .map_err(|e| format!("{value:?}: {e}"))
-    }
     Some(match name {
-        "via" | "v" => each(value, Via::parse),
-        "from" | "f" | "to" | "t" | "refer-to" | "r" => one(value, NameAddr::parse),
-        "route" | "record-route" => each(value, NameAddr::parse),
-        "contact" | "m" => each(value, Contact::parse),
-        "call-id" | "i" => one(value, CallId::parse),
-        "cseq" => one(value, CSeq::parse),
-        "max-forwards" => one(value, MaxForwards::parse),
-        "content-length" | "l" => one(value, ContentLength::parse),
-        "expires" => one(value, Expires::parse),
-        "min-expires" => one(value, MinExpires::parse),
-        "content-type" | "c" => one(value, ContentType::parse),
+        "via" | "v" => each!(value, Via),
+        "from" | "f" | "to" | "t" | "refer-to" | "r" => round_trip!(value, NameAddr),
+        "route" | "record-route" => each!(value, NameAddr),
+        "contact" | "m" => each!(value, Contact),
+        "call-id" | "i" => round_trip!(value, CallId),
+        "cseq" => round_trip!(value, CSeq),
+        "max-forwards" => round_trip!(value, MaxForwards),
+        "content-length" | "l" => round_trip!(value, ContentLength),
+        "expires" => round_trip!(value, Expires),
+        "min-expires" => round_trip!(value, MinExpires),
+        "content-type" | "c" => round_trip!(value, ContentType),
         "allow" | "supported" | "k" | "require" | "proxy-require" | "unsupported" => {
-            each(value, Token::parse)
+            each!(value, Token)
         }
-        "accept" => each(value, MediaRange::parse),
-        "www-authenticate" | "proxy-authenticate" => one(value, Challenge::parse),
-        "authorization" | "proxy-authorization" => one(value, Credentials::parse),
-        "event" | "o" => one(value, Event::parse),
-        "subscription-state" => one(value, SubscriptionState::parse),
-        "session-expires" | "x" => one(value, SessionExpires::parse),
-        "min-se" => one(value, MinSe::parse),
-        "reason" => each(value, Reason::parse),
-        "rseq" => one(value, RSeq::parse),
-        "rack" => one(value, RAck::parse),
-        "user-agent" | "server" => one(value, Products::parse),
-        "date" => one(value, Date::parse),
-        "retry-after" => one(value, RetryAfter::parse),
+        "accept" => each!(value, MediaRange),
+        "www-authenticate" | "proxy-authenticate" => round_trip!(value, Challenge),
+        "authorization" | "proxy-authorization" => round_trip!(value, Credentials),
+        "event" | "o" => round_trip!(value, Event),
+        "subscription-state" => round_trip!(value, SubscriptionState),
+        "session-expires" | "x" => round_trip!(value, SessionExpires),
+        "min-se" => round_trip!(value, MinSe),
+        "reason" => each!(value, Reason),
+        "rseq" => round_trip!(value, RSeq),
+        "rack" => round_trip!(value, RAck),
+        "user-agent" | "server" => round_trip!(value, Products),
+        "date" => round_trip!(value, Date),
+        "retry-after" => round_trip!(value, RetryAfter),
         _ => return None,
     })
 }
