@@ -131,6 +131,8 @@ pub(crate) enum Piece {
 pub(crate) struct StreamFramer {
     buf: BytesMut,
     max_message_size: usize,
+    /// Bytes of an oversized message still to discard as they arrive.
+    skip: usize,
 }
 
 impl StreamFramer {
@@ -138,11 +140,34 @@ impl StreamFramer {
         StreamFramer {
             buf: BytesMut::new(),
             max_message_size,
+            skip: 0,
         }
     }
 
     pub fn extend(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        let skipped = self.skip.min(bytes.len());
+        self.skip -= skipped;
+        self.buf.extend_from_slice(&bytes[skipped..]);
+    }
+
+    /// An oversized message whose header section is complete and whose length is clear:
+    /// drop its head now and the rest of it as it arrives, so the connection survives.
+    fn drop_oversized(&mut self) -> Option<Piece> {
+        let (head_end, len) = declared_length(&self.buf)?;
+        if len <= self.max_message_size {
+            return None;
+        }
+        let raw = self.buf.split_to(head_end).freeze();
+        let body_here = self.buf.len().min(len - head_end);
+        self.buf.advance(body_here);
+        self.skip = len - head_end - body_here;
+        Some(Piece::Dropped {
+            drop: Drop::Oversized {
+                size: len,
+                limit: self.max_message_size,
+            },
+            raw,
+        })
     }
 
     /// The next piece, `Ok(None)` when more bytes are needed, `Err` when framing is lost.
@@ -157,6 +182,9 @@ impl StreamFramer {
         let limits = limits(self.max_message_size);
         let outcome = match framer::next_frame(&self.buf, &limits) {
             Ok(Frame::Partial) => {
+                if let Some(dropped) = self.drop_oversized() {
+                    return Ok(Some(dropped));
+                }
                 if self.buf.len() > self.max_message_size {
                     return Err(format!(
                         "no complete message within {} bytes",
@@ -175,9 +203,14 @@ impl StreamFramer {
             Ok(Frame::Message { message, consumed }) => {
                 Err((Message::from_ref(&message), consumed))
             }
-            Err(e) => match framed_length(&self.buf) {
+            Err(e) => match declared_length(&self.buf) {
+                Some((_, len)) if len > self.max_message_size => {
+                    return Ok(self.drop_oversized());
+                }
+                // Bad but its extent is clear: wait for all of it, then skip it.
+                Some((_, len)) if self.buf.len() < len => return Ok(None),
                 // The message is bad but its extent is clear: skip it, keep the connection.
-                Some(len) if len <= self.max_message_size => {
+                Some((_, len)) => {
                     let raw = self.buf.split_to(len).freeze();
                     return Ok(Some(Piece::Dropped {
                         drop: Drop::Malformed {
@@ -210,10 +243,10 @@ impl StreamFramer {
     }
 }
 
-/// The length of a malformed message whose header section is complete and whose body length
-/// is unambiguous (one numeric `Content-Length`/`l`, or none meaning 0); `None` when the
-/// stream cannot be re-synchronised.
-fn framed_length(buf: &[u8]) -> Option<usize> {
+/// The end of the header section and the whole length of the message at the start of `buf`,
+/// when the header section is complete and the body length unambiguous (one numeric
+/// `Content-Length`/`l`, or none meaning 0); `None` when the stream cannot be re-synchronised.
+fn declared_length(buf: &[u8]) -> Option<(usize, usize)> {
     let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let head = std::str::from_utf8(&buf[..head_end]).ok()?;
     let mut lengths = head.lines().filter_map(|line| {
@@ -227,8 +260,7 @@ fn framed_length(buf: &[u8]) -> Option<usize> {
         (Some(value), None) => value.parse::<usize>().ok()?,
         (Some(_), Some(_)) => return None,
     };
-    let total = head_end.checked_add(body)?;
-    (buf.len() >= total).then_some(total)
+    Some((head_end, head_end.checked_add(body)?))
 }
 
 #[cfg(test)]
@@ -321,6 +353,32 @@ mod tests {
             Ok(Some(Piece::Message { .. }))
         ));
         assert!(matches!(framer.next_piece(), Ok(None)));
+    }
+
+    #[test]
+    fn stream_skips_an_oversized_message_arriving_in_pieces() {
+        let mut framer = StreamFramer::new(1000);
+        let body = vec![b'x'; 5000];
+        let mut big = format!(
+            "MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK2\r\nFrom: <sip:a@b>;tag=1\r\n\
+             To: <sip:a@b>\r\nCall-ID: big\r\nCSeq: 1 MESSAGE\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        big.extend_from_slice(&body);
+        big.extend_from_slice(OPTIONS);
+        let mut pieces = Vec::new();
+        for chunk in big.chunks(700) {
+            framer.extend(chunk);
+            while let Some(piece) = framer.next_piece().unwrap() {
+                pieces.push(piece);
+            }
+        }
+        assert_eq!(pieces.len(), 2, "{pieces:?}");
+        assert!(
+            matches!(&pieces[0], Piece::Dropped { drop: Drop::Oversized { size, limit: 1000 }, .. } if *size > 5000)
+        );
+        assert!(matches!(&pieces[1], Piece::Message { .. }));
     }
 
     #[test]

@@ -386,3 +386,39 @@ async fn tcp_frames_messages_answers_pings_and_reconnects_on_lost_framing() {
     transport.close().await;
     server.abort();
 }
+
+#[tokio::test]
+async fn a_server_that_never_finishes_the_tls_handshake_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        // The second connection waits in the backlog: connected, never answered either.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(tcp);
+    });
+    for url in [format!("sips:{addr}"), format!("wss://{addr}/ws")] {
+        let config = quick(&url)
+            .with_reconnect(false)
+            .with_connect_timeout(Duration::from_millis(300));
+        let (transport, mut events) = Transport::start(config).unwrap();
+        next_event(&mut events).await;
+        match next_event(&mut events).await {
+            TransportEvent::Disconnected { reason } => {
+                assert!(
+                    matches!(
+                        reason,
+                        Error::Timeout {
+                            stage: "TLS handshake",
+                            ..
+                        }
+                    ),
+                    "{url}: {reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        transport.close().await;
+    }
+    holder.abort();
+}
