@@ -291,26 +291,45 @@ impl<'a> HeaderName<'a> {
     }
 }
 
-/// Longest standard name (`P-Preferred-Identity`, 20 bytes) plus one.
-const BUCKET_LENGTHS: usize = 21;
-/// Most standard names sharing one length.
-const BUCKET_WIDTH: usize = 8;
+/// A name's fingerprint: length, and first, middle and last byte with bit 5 set (which
+/// lowercases letters). It tells the standard names apart; a match is then confirmed with
+/// a full comparison.
+const fn fingerprint(name: &[u8]) -> u32 {
+    let n = name.len();
+    ((n as u32) << 24)
+        | (((name[0] | 0x20) as u32) << 16)
+        | (((name[n / 2] | 0x20) as u32) << 8)
+        | ((name[n - 1] | 0x20) as u32)
+}
 
-/// Standard-table indices grouped by name length (`u8::MAX` marks an empty place), so a
-/// lookup compares a handful of candidates instead of the whole table.
-const BUCKETS: [[u8; BUCKET_WIDTH]; BUCKET_LENGTHS] = {
-    let mut buckets = [[u8::MAX; BUCKET_WIDTH]; BUCKET_LENGTHS];
+const fn hash_slot(fingerprint: u32) -> usize {
+    (fingerprint.wrapping_mul(0x9E37_79B1) >> 24) as usize
+}
+
+/// Open-addressing table from [`hash_slot`] to standard-table index (`u8::MAX` = empty).
+const NAME_HASH: [u8; 256] = {
+    let mut table = [u8::MAX; 256];
     let mut i = 0;
     while i < STANDARD.len() {
-        let len = STANDARD[i].1.len();
-        let mut j = 0;
-        while buckets[len][j] != u8::MAX {
-            j += 1;
+        let mut slot = hash_slot(fingerprint(STANDARD[i].1.as_bytes()));
+        while table[slot] != u8::MAX {
+            slot = (slot + 1) % 256;
         }
-        buckets[len][j] = i as u8;
+        table[slot] = i as u8;
         i += 1;
     }
-    buckets
+    table
+};
+
+/// Fingerprint of each standard name, by standard-table index.
+const FINGERPRINTS: [u32; STANDARD.len()] = {
+    let mut table = [0; STANDARD.len()];
+    let mut i = 0;
+    while i < STANDARD.len() {
+        table[i] = fingerprint(STANDARD[i].1.as_bytes());
+        i += 1;
+    }
+    table
 };
 
 /// Compact form (lowercase letter) to standard-table index.
@@ -336,16 +355,22 @@ pub(crate) fn lookup(bytes: &[u8]) -> Option<u8> {
             _ => None,
         };
     }
-    let bucket = BUCKETS.get(bytes.len())?;
-    let first = bytes[0] | 0x20;
-    bucket
-        .iter()
-        .take_while(|&&i| i != u8::MAX)
-        .copied()
-        .find(|&i| {
-            let cand = STANDARD[usize::from(i)].1.as_bytes();
-            cand[0] | 0x20 == first && eq_name(cand, bytes)
-        })
+    if bytes.is_empty() {
+        return None;
+    }
+    let print = fingerprint(bytes);
+    let mut slot = hash_slot(print);
+    loop {
+        let index = NAME_HASH[slot];
+        let entry = usize::from(index);
+        if index == u8::MAX {
+            return None;
+        }
+        if FINGERPRINTS.get(entry) == Some(&print) {
+            return eq_name(STANDARD[entry].1.as_bytes(), bytes).then_some(index);
+        }
+        slot = (slot + 1) % 256;
+    }
 }
 
 /// Case-insensitive equality of a canonical name (letters and `-`) with a same-length token,
@@ -354,6 +379,9 @@ pub(crate) fn lookup(bytes: &[u8]) -> Option<u8> {
 #[inline]
 fn eq_name(canonical: &[u8], name: &[u8]) -> bool {
     const LOWER: u64 = 0x2020_2020_2020_2020;
+    if canonical.len() != name.len() {
+        return false;
+    }
     let mut a = canonical.chunks_exact(8);
     let mut b = name.chunks_exact(8);
     for (x, y) in a.by_ref().zip(b.by_ref()) {

@@ -22,6 +22,7 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
+    #[inline]
     pub(crate) fn new(name: &[u8], name_start: u32) -> Slot {
         Slot {
             name_start,
@@ -33,22 +34,26 @@ impl Slot {
         }
     }
 
+    #[inline]
     pub(crate) fn name<'a>(&self, src: &'a str) -> &'a str {
         let start = self.name_start as usize;
         src.get(start..start + usize::from(self.name_len))
             .unwrap_or("")
     }
 
+    #[inline]
     pub(crate) fn value<'a>(&self, src: &'a str) -> &'a str {
         let start = self.value_start as usize;
         src.get(start..start + self.value_len as usize)
             .unwrap_or("")
     }
 
+    #[inline]
     pub(crate) fn header_name<'a>(&self, src: &'a str) -> HeaderName<'a> {
         HeaderName::from_index(self.kind, self.name(src))
     }
 
+    #[inline]
     pub(crate) fn is(&self, name: &HeaderName<'_>) -> bool {
         match name.standard_index() {
             Some(i) => self.kind == i,
@@ -198,6 +203,7 @@ impl<'a> Iterator for Values<'_, 'a> {
     }
 }
 
+#[inline]
 pub(crate) fn matches_name(slot: &Slot, src: &str, name: &HeaderName<'_>) -> bool {
     match name {
         HeaderName::Extension(ext) => {
