@@ -6,6 +6,9 @@
 //! `Content-Length` values (268, 181, 236) do not match the bodies as printed (251, 189 and
 //! 245 bytes with CRLF line ends); these messages test IPv6 addresses, not framing, so the
 //! transcription carries the true length.
+//!
+//! Not covered yet: §4.10's `ipv6-bug-abnf-3-colons` (`[2001:db8:::192.0.2.1]`), which RFC 5118
+//! says an implementation must tolerate; the URI host parser currently refuses it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -149,8 +152,9 @@ fn s4_4_port_unambiguous() {
     );
 }
 
-/// §4.5 via-received-param-with-delim: a `received` IPv6 address in brackets, which RFC 3261's
-/// grammar does not allow but a robust parser takes.
+/// §4.5 via-received-param-with-delim and via-received-param-no-delim: a `received` IPv6
+/// address with brackets (which RFC 3261's grammar does not allow but a robust parser takes)
+/// and without (the grammar's own form).
 #[test]
 fn s4_5_ipv6_delimiters_in_via_received() {
     let with = message(
@@ -165,10 +169,25 @@ fn s4_5_ipv6_delimiters_in_via_received() {
         ],
         &[],
     );
-    let msg = accept(&with);
-    let via = msg.top_via().unwrap().unwrap();
-    assert_eq!(via.received(), Some(IpAddr::V6(v6("2001:db8::9:255"))));
-    assert_eq!(via.host, Host::Ipv6(v6("2001:db8::9:1")));
+    let without = message(
+        &[
+            "OPTIONS sip:[2001:db8::10] SIP/2.0",
+            "To: sip:user@example.com",
+            "From: sip:user@example.com;tag=81x2",
+            "Via: SIP/2.0/UDP [2001:db8::9:1];received=2001:db8::9:255;branch=z9hG4bKas3",
+            "Call-ID: SSG95523997077@hlau_4100",
+            "Max-Forwards: 70",
+            "Contact: \"Caller\" <sip:caller@[2001:db8::9:1]>",
+            "CSeq: 921 OPTIONS",
+        ],
+        &[],
+    );
+    for bytes in [with, without] {
+        let msg = accept(&bytes);
+        let via = msg.top_via().unwrap().unwrap();
+        assert_eq!(via.received(), Some(IpAddr::V6(v6("2001:db8::9:255"))));
+        assert_eq!(via.host, Host::Ipv6(v6("2001:db8::9:1")));
+    }
 }
 
 /// §4.6 ipv6-in-sdp: IPv6 in the Request-URI, To, Via, Contact and the SDP body.
