@@ -143,7 +143,8 @@ async fn options_and_register(url: &str, kind: TransportKind) {
         "{reply:?}"
     );
 
-    let user = format!("1{:02}", (kind as u8) * 10 + 1);
+    // User names of our own, so suites sharing the Kamailio never see each other's contacts.
+    let user = format!("transport-{}", kind.uri_param());
     let contact = rfc7118::contact_uri(&flow, &user, &session.host);
     let (register, call_id) = session.request(
         "REGISTER",
@@ -278,9 +279,7 @@ impl OwnKamailio {
         signal("TERM", self.pid);
         // Wait until the process is gone, so its ports are free for a restart.
         let deadline = std::time::Instant::now() + LIMIT;
-        while std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
-            && std::time::Instant::now() < deadline
-        {
+        while alive(self.pid) && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -330,6 +329,17 @@ fn start_kamailio(dir: &std::path::Path, ports: [u16; 4]) -> u32 {
         .last()
         .and_then(|l| l.trim().parse().ok())
         .expect("a PID on the last line")
+}
+
+/// Whether `pid` is running (a zombie waiting to be reaped counts as gone).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
 }
 
 fn signal(name: &str, pid: u32) {
@@ -574,8 +584,8 @@ fn answer(
 #[tokio::test]
 async fn ws_clients_call_each_other_through_kamailio() {
     let Some(run_dir) = interop() else { return };
-    let mut alice = WsPhone::register(&run_dir, "201").await;
-    let mut bob = WsPhone::register(&run_dir, "202").await;
+    let mut alice = WsPhone::register(&run_dir, "transport-alice").await;
+    let mut bob = WsPhone::register(&run_dir, "transport-bob").await;
 
     let target = format!("sip:{}@127.0.0.1", bob.user);
     let alice_contact = format!("Contact: <{}>\r\n", alice.contact);
