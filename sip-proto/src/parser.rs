@@ -236,6 +236,17 @@ pub(crate) fn parse_engine<'a>(
             offset: limits.max_message_size,
         });
     }
+    // A CR is only ever half of a line end (RFC 3261 §7.3.1: quoted-pair excludes it). A lone
+    // CR inside a value could be read as a line break by a peer we relay to.
+    for cr in memchr::memchr_iter(b'\r', &input[message_start..head_end]) {
+        let at = message_start + cr;
+        if input.get(at + 1) != Some(&b'\n') {
+            return Err(Error::Syntax {
+                offset: at,
+                expected: "LF after CR",
+            });
+        }
+    }
     let head = match simdutf8::basic::from_utf8(&input[..head_end]) {
         Ok(head) => head,
         // The fast check says only yes or no; the standard one finds the offset.
