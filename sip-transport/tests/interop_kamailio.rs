@@ -473,8 +473,8 @@ async fn keepalive_reports_a_frozen_kamailio_within_interval_plus_timeout() {
     drop(kamailio);
 }
 
-/// One registered WebSocket user agent, driven by hand for the call test.
-struct WsPhone {
+/// One registered user agent, driven by hand for the call tests.
+struct Phone {
     transport: Transport,
     events: TransportEvents,
     session: Session,
@@ -482,10 +482,9 @@ struct WsPhone {
     contact: String,
 }
 
-impl WsPhone {
-    async fn register(run_dir: &std::path::Path, user: &str) -> WsPhone {
-        let (transport, mut events) =
-            Transport::start(config("ws://127.0.0.1:8080/ws", run_dir)).unwrap();
+impl Phone {
+    async fn register(run_dir: &std::path::Path, url: &str, user: &str) -> Phone {
+        let (transport, mut events) = Transport::start(config(url, run_dir)).unwrap();
         let flow = connected(&mut events).await;
         let mut session = Session::new(flow);
         let contact = rfc7118::contact_uri(&flow, user, &session.host);
@@ -507,7 +506,7 @@ impl WsPhone {
             response(&mut events, &call_id).await.as_ref().status(),
             Some(200)
         );
-        WsPhone {
+        Phone {
             transport,
             events,
             session,
@@ -584,8 +583,29 @@ fn answer(
 #[tokio::test]
 async fn ws_clients_call_each_other_through_kamailio() {
     let Some(run_dir) = interop() else { return };
-    let mut alice = WsPhone::register(&run_dir, "transport-alice").await;
-    let mut bob = WsPhone::register(&run_dir, "transport-bob").await;
+    let ws = "ws://127.0.0.1:8080/ws";
+    call(&run_dir, (ws, "transport-alice"), (ws, "transport-bob")).await;
+}
+
+/// A WebSocket client calls a UDP client: Kamailio double-record-routes between the two
+/// transports and in-dialog requests cross back correctly.
+#[tokio::test]
+async fn ws_client_calls_a_udp_client_through_kamailio() {
+    let Some(run_dir) = interop() else { return };
+    let udp = "sip:127.0.0.1:5060;transport=udp";
+    call(
+        &run_dir,
+        ("wss://127.0.0.1:8443/ws", "transport-carol"),
+        (udp, "transport-dave"),
+    )
+    .await;
+}
+
+/// INVITE (answering the 407), 200, ACK, BYE, 200 between `caller` and `callee`
+/// (transport URL, user).
+async fn call(run_dir: &std::path::Path, caller: (&str, &str), callee: (&str, &str)) {
+    let mut alice = Phone::register(run_dir, caller.0, caller.1).await;
+    let mut bob = Phone::register(run_dir, callee.0, callee.1).await;
 
     let target = format!("sip:{}@127.0.0.1", bob.user);
     let alice_contact = format!("Contact: <{}>\r\n", alice.contact);
@@ -627,10 +647,13 @@ async fn ws_clients_call_each_other_through_kamailio() {
     // Bob gets the INVITE on his own WebSocket and answers 200.
     let incoming = bob.next_request("INVITE").await;
     assert_eq!(incoming.as_ref().call_id(), Some(call_id.as_str()));
-    let record_route = incoming
-        .as_ref()
-        .header(sip_proto::HeaderName::RecordRoute)
-        .expect("Kamailio record-routes");
+    assert!(
+        incoming
+            .as_ref()
+            .header(sip_proto::HeaderName::RecordRoute)
+            .is_some(),
+        "Kamailio record-routes: {incoming:?}"
+    );
     bob.transport
         .send(&bob.reply(&incoming, "200 OK"))
         .await
@@ -642,8 +665,15 @@ async fn ws_clients_call_each_other_through_kamailio() {
         }
     };
 
-    // Alice's ACK and BYE: to Bob's Contact, through the Record-Route.
+    // Alice's ACK and BYE: to Bob's Contact, through the route set (the 200's Record-Route
+    // reversed, RFC 3261 §12.1.2).
     alice.session.dialog = Some(call_id.clone());
+    let mut route_set: Vec<&str> = ok
+        .as_ref()
+        .headers_named(sip_proto::HeaderName::RecordRoute)
+        .collect();
+    route_set.reverse();
+    let route = route_set.join(", ");
     let remote_contact = ok
         .as_ref()
         .header(sip_proto::HeaderName::Contact)
@@ -660,10 +690,10 @@ async fn ws_clients_call_each_other_through_kamailio() {
             method,
             &remote_uri,
             &alice_user,
-            &format!("Route: {record_route}\r\n"),
+            &format!("Route: {route}\r\n"),
         );
         let text = String::from_utf8(retarget(request).to_bytes()).unwrap();
-        // In-dialog: the callee's tag on To, the INVITE's CSeq number for ACK.
+        // In-dialog: the callee's tag on To.
         let text = text.replace(&bob_to, &format!("{bob_to};tag=callee"));
         alice
             .transport
