@@ -11,7 +11,8 @@
 //! - [`MessageRef::parse`](crate::MessageRef::parse): exactly one message, nothing after it.
 //!
 //! Leading `CRLF`s before the start line are skipped (RFC 3261 §7.5). Lines may end in `CRLF`
-//! or a bare `LF`. The header section must be UTF-8. Nothing here allocates.
+//! or a bare `LF`; a `CR` anywhere else in the header section is refused. The header section
+//! must be UTF-8. Nothing here allocates.
 
 use memchr::memchr;
 use nom::IResult;
