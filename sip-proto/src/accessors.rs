@@ -8,10 +8,12 @@
 use crate::error::Result;
 use crate::header_name::HeaderName;
 use crate::message::MessageRef;
+use crate::method::Method;
 use crate::uri::Uri;
 use crate::values::{
-    CSeq, Challenge, Contact, ContentLength, ContentType, Credentials, Date, Expires, MaxForwards,
-    MediaRange, MinExpires, NameAddr, OptionTag, Via,
+    CSeq, Challenge, Contact, ContentLength, ContentType, Credentials, Date, Event, Expires,
+    MaxForwards, MediaRange, MinExpires, MinSe, NameAddr, OptionTag, Products, RAck, RSeq, Reason,
+    RetryAfter, SessionExpires, SubscriptionState, Token, Via,
 };
 
 impl<'a> MessageRef<'a> {
@@ -157,5 +159,73 @@ impl<'a> MessageRef<'a> {
     /// Every `Proxy-Authorization` credential.
     pub fn proxy_authorization(&self) -> impl Iterator<Item = Result<Credentials<'a>>> + '_ {
         self.typed_all(HeaderName::ProxyAuthorization, Credentials::parse)
+    }
+
+    /// Every method in `Allow`.
+    pub fn allow(&self) -> impl Iterator<Item = Result<Method<'a>>> + '_ {
+        self.typed_all(HeaderName::Allow, |v| {
+            Token::parse(v).map(|t| Method::parse(t.as_str()))
+        })
+    }
+
+    /// Every option tag in `Proxy-Require`.
+    pub fn proxy_require(&self) -> impl Iterator<Item = Result<OptionTag<'a>>> + '_ {
+        self.typed_all(HeaderName::ProxyRequire, OptionTag::parse)
+    }
+
+    /// Every option tag in `Unsupported`.
+    pub fn unsupported(&self) -> impl Iterator<Item = Result<OptionTag<'a>>> + '_ {
+        self.typed_all(HeaderName::Unsupported, OptionTag::parse)
+    }
+
+    /// `Event` (RFC 6665).
+    pub fn event(&self) -> Option<Result<Event<'a>>> {
+        self.typed(HeaderName::Event, Event::parse)
+    }
+
+    /// `Subscription-State` (RFC 6665).
+    pub fn subscription_state(&self) -> Option<Result<SubscriptionState<'a>>> {
+        self.typed(HeaderName::SubscriptionState, SubscriptionState::parse)
+    }
+
+    /// `Session-Expires` (RFC 4028).
+    pub fn session_expires(&self) -> Option<Result<SessionExpires<'a>>> {
+        self.typed(HeaderName::SessionExpires, SessionExpires::parse)
+    }
+
+    /// `Min-SE` (RFC 4028).
+    pub fn min_se(&self) -> Option<Result<MinSe<'a>>> {
+        self.typed(HeaderName::MinSe, MinSe::parse)
+    }
+
+    /// Every `Reason` header value (RFC 3326). Not to be confused with the status line's
+    /// reason phrase, [`MessageRef::reason`].
+    pub fn reason_header(&self) -> impl Iterator<Item = Result<Reason<'a>>> + '_ {
+        self.typed_all(HeaderName::Reason, Reason::parse)
+    }
+
+    /// `RSeq` (RFC 3262).
+    pub fn rseq(&self) -> Option<Result<RSeq>> {
+        self.typed(HeaderName::RSeq, RSeq::parse)
+    }
+
+    /// `RAck` (RFC 3262).
+    pub fn rack(&self) -> Option<Result<RAck<'a>>> {
+        self.typed(HeaderName::RAck, RAck::parse)
+    }
+
+    /// `User-Agent`.
+    pub fn user_agent(&self) -> Option<Result<Products<'a>>> {
+        self.typed(HeaderName::UserAgent, Products::parse)
+    }
+
+    /// `Server`.
+    pub fn server(&self) -> Option<Result<Products<'a>>> {
+        self.typed(HeaderName::Server, Products::parse)
+    }
+
+    /// `Retry-After`.
+    pub fn retry_after(&self) -> Option<Result<RetryAfter<'a>>> {
+        self.typed(HeaderName::RetryAfter, RetryAfter::parse)
     }
 }

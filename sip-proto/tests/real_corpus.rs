@@ -129,6 +129,32 @@ fn jssip_invite_fields() {
             .starts_with(b"v=0\r\no=- 2780427709425802900 2 IN IP4 127.0.0.1\r\n")
     );
     assert_eq!(msg.header_count(), 13);
+
+    // Typed views of the same headers.
+    let allow: Vec<Method<'_>> = msg.allow().map(Result::unwrap).collect();
+    assert_eq!(allow.len(), 11);
+    assert_eq!((allow[0], allow[10]), (Method::Invite, Method::Subscribe));
+    let supported: Vec<&str> = msg.supported().map(|t| t.unwrap().as_str()).collect();
+    assert_eq!(supported, ["timer", "ice", "replaces", "outbound"]);
+    assert!(msg.session_expires().unwrap().is_ok());
+    assert!(msg.user_agent().unwrap().is_ok());
+    assert!(
+        msg.content_type()
+            .unwrap()
+            .unwrap()
+            .is("application", "sdp")
+    );
+    assert_eq!(msg.max_forwards().unwrap().unwrap().0, 69);
+    assert_eq!(msg.cseq().unwrap().unwrap().seq, 4388);
+    let via = msg.top_via().unwrap().unwrap();
+    assert_eq!(
+        (via.transport, via.branch()),
+        ("WS", Some("z9hG4bK4170225"))
+    );
+    assert_eq!(msg.from().unwrap().unwrap().tag(), Some("v31av4tfbe"));
+    assert_eq!(msg.to().unwrap().unwrap().tag(), None);
+    assert_eq!(msg.contact().count(), 1);
+    assert!(msg.event().is_none() && msg.rseq().is_none() && msg.retry_after().is_none());
 }
 
 #[test]
@@ -157,4 +183,45 @@ fn kamailio_challenge_is_not_split_at_commas() {
     );
     assert_eq!(msg.header(HeaderName::CSeq), Some("1 REGISTER"));
     assert!(msg.body().is_empty());
+    let challenge = msg.www_authenticate().next().unwrap().unwrap();
+    assert!(challenge.scheme.eq_ignore_ascii_case("Digest"));
+    assert!(msg.server().unwrap().is_ok());
+    assert_eq!(
+        msg.to().unwrap().unwrap().tag(),
+        Some("9dd61ff61e802d8e2bef5f14621ef3c2.211e0000")
+    );
+}
+
+#[test]
+fn every_typed_view_of_every_real_message_parses() {
+    for (file, _) in index() {
+        let bytes = read(&file);
+        let msg = MessageRef::parse(&bytes).unwrap();
+        let ok = msg.via().all(|v| v.is_ok())
+            && msg.from().is_some_and(|f| f.is_ok())
+            && msg.to().is_some_and(|t| t.is_ok())
+            && msg.cseq().is_some_and(|c| c.is_ok())
+            && msg.contact().all(|c| c.is_ok())
+            && msg.route().all(|r| r.is_ok())
+            && msg.record_route().all(|r| r.is_ok())
+            && msg.allow().all(|a| a.is_ok())
+            && msg.supported().all(|s| s.is_ok())
+            && msg.www_authenticate().all(|c| c.is_ok())
+            && msg.proxy_authenticate().all(|c| c.is_ok())
+            && msg.authorization().all(|c| c.is_ok())
+            && msg.proxy_authorization().all(|c| c.is_ok())
+            && msg.max_forwards().is_none_or(|m| m.is_ok())
+            && msg.expires().is_none_or(|e| e.is_ok())
+            && msg.content_type().is_none_or(|c| c.is_ok())
+            && msg.user_agent().is_none_or(|u| u.is_ok())
+            && msg.server().is_none_or(|s| s.is_ok())
+            && msg.session_expires().is_none_or(|s| s.is_ok())
+            && msg.request_uri().is_none_or(|u| u.is_ok());
+        assert!(ok, "{file}: a typed view failed");
+        assert_eq!(
+            sip_proto::validate::validate(&msg, &Default::default()),
+            sip_proto::validate::Verdict::Accept,
+            "{file}"
+        );
+    }
 }
