@@ -101,6 +101,9 @@ pub fn parse_datagram_with<'a>(input: &'a [u8], limits: &Limits) -> Result<Datag
     }
 }
 
+/// Stream buffers larger than this are checked for a complete header section before parsing.
+const STREAM_PRECHECK_BYTES: usize = 4096;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
     Stream,
@@ -167,6 +170,18 @@ pub(crate) fn parse_engine<'a>(
         pos += 1;
     }
     let message_start = pos;
+
+    // A stream buffer is parsed again after every read until the message is whole. For a
+    // large buffer, first look for the end of the header section with one SIMD scan, so a
+    // peer trickling a big header in small pieces costs a scan per read, not a parse.
+    if mode == Mode::Stream && input.len() - pos > STREAM_PRECHECK_BYTES {
+        let rest = &input[pos..];
+        let ended = memchr::memmem::find(rest, b"\n\r\n").is_some()
+            || memchr::memmem::find(rest, b"\n\n").is_some();
+        if !ended {
+            return need_more(input.len());
+        }
+    }
 
     // Start line.
     let Some((line_end, next)) = find_line(input, pos, limits)? else {
@@ -618,6 +633,26 @@ mod tests {
         let folded = b"OPTIONS sip:a@b SIP/2.0\r\nSubject:\r\n  first\r\n\tsecond  \r\n\r\n";
         let msg = parse_datagram(folded).unwrap().message;
         assert_eq!(msg.header(HeaderName::Subject), Some("first\r\n\tsecond"));
+    }
+
+    #[test]
+    fn big_partial_stream_headers_wait_without_a_full_parse() {
+        let mut buf = b"OPTIONS sip:a@b SIP/2.0\r\n".to_vec();
+        while buf.len() < 3 * STREAM_PRECHECK_BYTES {
+            buf.extend_from_slice(b"X-Filler: 0123456789abcdef\r\n");
+        }
+        assert!(matches!(parse_stream(&buf), Ok(Parsed::Partial)));
+        buf.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+        assert!(matches!(
+            parse_stream(&buf),
+            Err(Error::Limit {
+                what: "header count",
+                ..
+            })
+        ));
+        // Over the size limit it is an error even before the header section ends.
+        let huge = vec![b'a'; 70_000];
+        assert!(matches!(parse_stream(&huge), Err(Error::Limit { .. })));
     }
 
     #[test]
