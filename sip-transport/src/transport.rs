@@ -45,6 +45,18 @@ impl TransportEvents {
     }
 }
 
+/// The events as a [`Stream`](futures_util::Stream), for `select!`-style drivers.
+impl futures_util::Stream for TransportEvents {
+    type Item = TransportEvent;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<TransportEvent>> {
+        self.events.poll_recv(cx)
+    }
+}
+
 impl Transport {
     /// Checks the configuration, then starts connecting in a background task (must be called
     /// inside a tokio runtime). Progress arrives as [`TransportEvent`]s.

@@ -317,6 +317,22 @@ async fn fails_over_to_the_next_server() {
 }
 
 #[tokio::test]
+async fn events_are_also_a_stream() {
+    let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (transport, events) = Transport::start(quick(&format!("sip:{addr}"))).unwrap();
+    let mut events = Box::pin(events);
+    let first = timeout(LIMIT, events.next()).await.unwrap();
+    assert!(
+        matches!(first, Some(TransportEvent::Connected { .. })),
+        "{first:?}"
+    );
+    transport.close().await;
+    // The task has stopped: the stream ends.
+    assert!(timeout(LIMIT, events.next()).await.unwrap().is_none());
+}
+
+#[tokio::test]
 async fn udp_sends_and_receives_whole_datagrams() {
     let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = server.local_addr().unwrap();
