@@ -178,6 +178,38 @@ standard_headers! {
     PPreferredIdentity => "P-Preferred-Identity";
     /// `Privacy`.
     Privacy => "Privacy";
+    /// `History-Info` (RFC 7044).
+    HistoryInfo => "History-Info";
+    /// `Diversion` (RFC 5806).
+    Diversion => "Diversion";
+    /// `Refer-Sub` (RFC 4488).
+    ReferSub => "Refer-Sub";
+    /// `Target-Dialog` (RFC 4538).
+    TargetDialog => "Target-Dialog";
+    /// `SIP-ETag` (RFC 3903).
+    SipETag => "SIP-ETag";
+    /// `SIP-If-Match` (RFC 3903).
+    SipIfMatch => "SIP-If-Match";
+    /// `Security-Client` (RFC 3329).
+    SecurityClient => "Security-Client";
+    /// `Security-Server` (RFC 3329).
+    SecurityServer => "Security-Server";
+    /// `Security-Verify` (RFC 3329).
+    SecurityVerify => "Security-Verify";
+    /// `Resource-Priority` (RFC 4412).
+    ResourcePriority => "Resource-Priority";
+    /// `Accept-Resource-Priority` (RFC 4412).
+    AcceptResourcePriority => "Accept-Resource-Priority";
+    /// `Recv-Info` (RFC 6086).
+    RecvInfo => "Recv-Info";
+    /// `Info-Package` (RFC 6086).
+    InfoPackage => "Info-Package";
+    /// `Session-ID` (RFC 7989).
+    SessionId => "Session-ID";
+    /// `Max-Breadth` (RFC 5393).
+    MaxBreadth => "Max-Breadth";
+    /// `Flow-Timer` (RFC 5626).
+    FlowTimer => "Flow-Timer";
 }
 
 /// Marker stored in a header slot for an extension name.
@@ -252,6 +284,14 @@ impl<'a> HeaderName<'a> {
                 | PAssertedIdentity
                 | PPreferredIdentity
                 | Privacy
+                | HistoryInfo
+                | Diversion
+                | SecurityClient
+                | SecurityServer
+                | SecurityVerify
+                | ResourcePriority
+                | AcceptResourcePriority
+                | RecvInfo
         )
     }
 
@@ -280,6 +320,13 @@ impl<'a> HeaderName<'a> {
                 | ReferTo
                 | ReferredBy
                 | Timestamp
+                | ReferSub
+                | TargetDialog
+                | SipETag
+                | SipIfMatch
+                | SessionId
+                | MaxBreadth
+                | FlowTimer
         )
     }
 
@@ -292,8 +339,7 @@ impl<'a> HeaderName<'a> {
 }
 
 /// A name's fingerprint: length, and first, middle and last byte with bit 5 set (which
-/// lowercases letters). It tells the standard names apart; a match is then confirmed with
-/// a full comparison.
+/// lowercases letters). It narrows the candidates; a full comparison confirms a match.
 const fn fingerprint(name: &[u8]) -> u32 {
     let n = name.len();
     ((n as u32) << 24)
@@ -366,8 +412,8 @@ pub(crate) fn lookup(bytes: &[u8]) -> Option<u8> {
         if index == u8::MAX {
             return None;
         }
-        if FINGERPRINTS.get(entry) == Some(&print) {
-            return eq_name(STANDARD[entry].1.as_bytes(), bytes).then_some(index);
+        if FINGERPRINTS.get(entry) == Some(&print) && eq_name(STANDARD[entry].1.as_bytes(), bytes) {
+            return Some(index);
         }
         slot = (slot + 1) % 256;
     }
