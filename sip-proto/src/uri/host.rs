@@ -42,10 +42,9 @@ impl<'a> Host<'a> {
             if !sc.eat(b']') {
                 return Err(sc.error("closing ] of IPv6 reference"));
             }
-            return inner
-                .parse::<Ipv6Addr>()
+            return parse_ipv6(inner)
                 .map(Host::Ipv6)
-                .map_err(|_| syntax(start + 1, "IPv6 address"));
+                .ok_or(syntax(start + 1, "IPv6 address"));
         }
         // One pass: host characters, no empty label, and whether it is only digits and dots
         // (an IPv4 address).
@@ -122,6 +121,29 @@ impl fmt::Display for Host<'_> {
             Host::Ipv6(a) => write!(f, "[{a}]"),
         }
     }
+}
+
+/// The text of an IPv6 reference. Also takes the `hexpart ":::" IPv4address` form that the
+/// RFC 3261 grammar wrongly allowed (RFC 5118 §4.10 asks implementations to tolerate it),
+/// read as `hexpart "::" IPv4address`.
+fn parse_ipv6(text: &str) -> Option<Ipv6Addr> {
+    if let Ok(a) = text.parse() {
+        return Some(a);
+    }
+    let at = text.find(":::")?;
+    let tail = &text[at + 3..];
+    if tail.contains(':') || parse_ipv4(tail.as_bytes()).is_none() {
+        return None;
+    }
+    // Drop one colon without allocating: an IPv6 text is at most 45 bytes.
+    let mut buf = [0u8; 64];
+    let len = text.len() - 1;
+    if len > buf.len() {
+        return None;
+    }
+    buf[..at].copy_from_slice(&text.as_bytes()[..at]);
+    buf[at..len].copy_from_slice(&text.as_bytes()[at + 1..]);
+    std::str::from_utf8(&buf[..len]).ok()?.parse().ok()
 }
 
 /// Dotted-quad IPv4 (`1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT`, each at most 255),
@@ -216,6 +238,15 @@ mod tests {
         ] {
             assert_eq!(parse_ipv4(bad.as_bytes()), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn rfc5118_three_colon_bug_is_tolerated() {
+        // RFC 5118 §4.10: the RFC 3261 ABNF admits `[2001:db8:::192.0.2.1]`.
+        let good = Host::parse("[2001:db8::192.0.2.1]").unwrap();
+        assert_eq!(Host::parse("[2001:db8:::192.0.2.1]").unwrap(), good);
+        assert!(Host::parse("[2001:db8:::1]").is_err());
+        assert!(Host::parse("[2001:db8::::192.0.2.1]").is_err());
     }
 
     #[test]
