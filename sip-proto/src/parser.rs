@@ -14,7 +14,7 @@
 //! or a bare `LF`; a `CR` anywhere else in the header section is refused. The header section
 //! must be UTF-8. Nothing here allocates.
 
-use memchr::memchr;
+use memchr::memchr2;
 use nom::IResult;
 use nom::Parser as _;
 use nom::bytes::complete::{tag_no_case, take_while_m_n, take_while1};
@@ -252,17 +252,6 @@ pub(crate) fn parse_engine<'a>(
             offset: limits.max_message_size,
         });
     }
-    // A CR is only ever half of a line end (RFC 3261 §7.3.1: quoted-pair excludes it). A lone
-    // CR inside a value could be read as a line break by a peer we relay to.
-    for cr in memchr::memchr_iter(b'\r', &input[message_start..head_end]) {
-        let at = message_start + cr;
-        if input.get(at + 1) != Some(&b'\n') {
-            return Err(Error::Syntax {
-                offset: at,
-                expected: "LF after CR",
-            });
-        }
-    }
     let head = match simdutf8::basic::from_utf8(&input[..head_end]) {
         Ok(head) => head,
         // The fast check says only yes or no; the standard one finds the offset.
@@ -316,33 +305,42 @@ pub(crate) fn parse_engine<'a>(
 
 /// Finds the line starting at `pos`: returns (end of content, start of next line), or
 /// `None` if no line end is in the buffer yet.
+///
+/// A CR is only ever half of a line end (RFC 3261 §7.3.1: even a quoted-pair excludes it); a
+/// lone CR inside a line is refused, since a peer we relay to could read it as a line break.
 #[inline(always)]
 fn find_line(input: &[u8], pos: usize, limits: &Limits) -> Result<Option<(usize, usize)>> {
     let rest = &input[pos..];
     let window = &rest[..rest.len().min(limits.max_line_length.saturating_add(2))];
-    match memchr(b'\n', window) {
-        Some(nl) => {
-            let content_end = if nl > 0 && rest[nl - 1] == b'\r' {
-                nl - 1
-            } else {
-                nl
-            };
-            if content_end > limits.max_line_length {
-                return Err(Error::Limit {
-                    what: "line length",
-                    limit: limits.max_line_length,
-                    offset: pos + limits.max_line_length,
+    let (content_end, next) = match memchr2(b'\r', b'\n', window) {
+        Some(i) if rest[i] == b'\n' => (i, i + 1),
+        Some(i) => match rest.get(i + 1) {
+            Some(b'\n') => (i, i + 2),
+            Some(_) => {
+                return Err(Error::Syntax {
+                    offset: pos + i,
+                    expected: "LF after CR",
                 });
             }
-            Ok(Some((pos + content_end, pos + nl + 1)))
+            None => return Ok(None),
+        },
+        None if rest.len() > limits.max_line_length.saturating_add(1) => {
+            return Err(Error::Limit {
+                what: "line length",
+                limit: limits.max_line_length,
+                offset: pos + limits.max_line_length,
+            });
         }
-        None if rest.len() > limits.max_line_length.saturating_add(1) => Err(Error::Limit {
+        None => return Ok(None),
+    };
+    if content_end > limits.max_line_length {
+        return Err(Error::Limit {
             what: "line length",
             limit: limits.max_line_length,
             offset: pos + limits.max_line_length,
-        }),
-        None => Ok(None),
+        });
     }
+    Ok(Some((pos + content_end, pos + next)))
 }
 
 fn trim_ws_end(mut s: &[u8]) -> &[u8] {
