@@ -124,4 +124,58 @@ window.peer = {
   receivedDtmf() {
     return this.dtmfDigits;
   },
+
+  // Benchmark: two RTCPeerConnections in this page exchange complete SDP; measures, per run,
+  // the time from setRemoteDescription(answer) on the offerer to its first received RTP
+  // packet and to its first decoded audio (remote track played by an <audio> element).
+  async loopbackTiming(runs) {
+    const results = [];
+    const track = this.stream.getAudioTracks()[0];
+    const gathered = (pc) =>
+      pc.iceGatheringState === 'complete'
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+          pc.addEventListener('icegatheringstatechange', () => {
+            if (pc.iceGatheringState === 'complete') resolve();
+          });
+        });
+    for (let i = 0; i < runs; i++) {
+      const config = { iceServers: [], rtcpMuxPolicy: 'require' };
+      const a = new RTCPeerConnection(config);
+      const b = new RTCPeerConnection(config);
+      const audio = new Audio();
+      audio.muted = false;
+      a.ontrack = (event) => {
+        audio.srcObject = new MediaStream([event.track]);
+        audio.play().catch(() => {});
+      };
+      a.addTrack(track.clone());
+      b.addTrack(track.clone());
+      await a.setLocalDescription(await a.createOffer());
+      await gathered(a);
+      await b.setRemoteDescription(a.localDescription);
+      await b.setLocalDescription(await b.createAnswer());
+      await gathered(b);
+      const start = performance.now();
+      await a.setRemoteDescription(b.localDescription);
+      let firstPacket = null;
+      let firstDecoded = null;
+      while (performance.now() - start < 10000 && firstDecoded === null) {
+        const report = await a.getStats();
+        report.forEach((s) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+            if (firstPacket === null && s.packetsReceived > 0) firstPacket = performance.now() - start;
+            if (firstDecoded === null && s.totalSamplesReceived > 0) {
+              firstDecoded = performance.now() - start;
+            }
+          }
+        });
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      results.push({ firstPacketMs: firstPacket, firstDecodedMs: firstDecoded });
+      a.close();
+      b.close();
+    }
+    return results;
+  },
 };

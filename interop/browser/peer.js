@@ -2,7 +2,7 @@
 // A headless Chromium WebRTC peer for Sipline's interop tests, driven over stdin/stdout with
 // one JSON object per line: {"id":1,"cmd":"answer","sdp":"..."} -> {"id":1,"ok":true,"result":...}
 // Commands: setup, offer, answer {sdp}, applyAnswer {sdp}, stats, dtmf {tones}, receivedDtmf,
-// quit. Chromium is the system one (/usr/bin/chromium or $CHROMIUM); nothing is downloaded.
+// loopbackTiming {runs}, quit. Chromium is the system one (/usr/bin/chromium or $CHROMIUM); nothing is downloaded.
 'use strict';
 
 const fs = require('fs');
@@ -98,7 +98,7 @@ async function main() {
     try {
       const result = await page.evaluate(
         ([cmd, arg]) => window.peer[cmd](arg),
-        [request.cmd, request.sdp ?? request.tones ?? null],
+        [request.cmd, request.sdp ?? request.tones ?? request.runs ?? null],
       );
       reply = { id: request.id, ok: true, result };
     } catch (err) {

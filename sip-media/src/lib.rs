@@ -38,6 +38,7 @@ mod plain_rtp;
 pub mod sdp;
 mod session;
 pub mod tones;
+pub mod video;
 mod webrtc_session;
 
 pub use error::{MediaError, Result};

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::error::{MediaError, Result};
+use crate::video::VideoOptions;
 
 /// One STUN or TURN server, as in the W3C `RTCIceServer` dictionary.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -249,6 +250,8 @@ pub struct MediaOptions {
     pub level_rate_hz: u32,
     /// Visualiser spectrum smoothing, 0 (none) to 1 exclusive (SIP Core default 0.5).
     pub level_smoothing_percent: u8,
+    /// Video (off by default; WebRTC sessions only).
+    pub video: VideoOptions,
     /// A label for log lines (the SIP Call-ID, usually).
     pub call_id: String,
 }
@@ -261,6 +264,7 @@ impl Default for MediaOptions {
             dtmf: DtmfOptions::default(),
             level_rate_hz: 30,
             level_smoothing_percent: 50,
+            video: VideoOptions::default(),
             call_id: String::new(),
         }
     }

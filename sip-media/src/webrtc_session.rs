@@ -8,18 +8,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{
-    MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT,
+    MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT,
+    MIME_TYPE_VP8,
 };
-use rtc::rtp_transceiver::RTCRtpTransceiverDirection;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
+    RTCRtpEncodingParameters, RtpCodecKind,
 };
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use rtc::statistics::report::RTCStatsReportEntry;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
@@ -39,6 +41,13 @@ use crate::options::{AudioCodec, GatheringDeadline, IceTransportPolicy, MediaOpt
 use crate::pipeline::{Engine, FRAME_PERIOD, Negotiated, SendState, lock, spawn_level_task};
 use crate::sdp::{self, Direction, SessionSummary};
 use crate::session::{AnswerKind, IceState, MediaEvent, MediaSession, MediaStats};
+use crate::video::{
+    FrameAssembler, VIDEO_CLOCK_RATE, VideoCodec, VideoFrame, VideoMode, VideoPacketizer,
+    negotiated_video,
+};
+
+/// The negotiated video codec and payload type, shared with the receive task.
+type SharedVideoCodec = Arc<Mutex<Option<(VideoCodec, u8)>>>;
 
 /// Payload type this crate offers for telephone-event/8000 (what browsers commonly use).
 const TELEPHONE_EVENT_PT: u8 = 126;
@@ -54,6 +63,8 @@ struct Handler {
     gather: watch::Sender<GatherProgress>,
     ice: watch::Sender<IceState>,
     connected: Arc<AtomicBool>,
+    video_codec: SharedVideoCodec,
+    video_frames: mpsc::Sender<VideoFrame>,
 }
 
 fn ice_state(state: RTCIceConnectionState) -> IceState {
@@ -106,6 +117,15 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         // Keep our own handle: get_receivers() may come back empty (see the notes).
+        if track.kind().await == RtpCodecKind::Video {
+            spawn_video_reader(
+                track,
+                self.video_codec.clone(),
+                self.video_frames.clone(),
+                self.engine.call_id.clone(),
+            );
+            return;
+        }
         let engine = self.engine.clone();
         tokio::spawn(async move {
             while let Some(event) = track.poll().await {
@@ -117,6 +137,41 @@ impl PeerConnectionEventHandler for Handler {
             }
         });
     }
+}
+
+fn spawn_video_reader(
+    track: Arc<dyn TrackRemote>,
+    codec: SharedVideoCodec,
+    frames: mpsc::Sender<VideoFrame>,
+    call_id: String,
+) {
+    tokio::spawn(async move {
+        let mut assembler: Option<FrameAssembler> = None;
+        let mut dropped = 0u64;
+        while let Some(event) = track.poll().await {
+            let TrackRemoteEvent::OnRtpPacket(packet) = event else {
+                if matches!(event, TrackRemoteEvent::OnEnded) {
+                    break;
+                }
+                continue;
+            };
+            let Some((current, _)) = *lock(&codec) else {
+                continue;
+            };
+            let assembler = match &mut assembler {
+                Some(a) if a.codec() == current => a,
+                slot => slot.insert(FrameAssembler::new(current)),
+            };
+            if let Some(frame) = assembler.push(&packet)
+                && frames.try_send(frame).is_err()
+            {
+                dropped += 1;
+                if dropped.is_power_of_two() {
+                    tracing::debug!(%call_id, dropped, "video frames dropped: application not reading");
+                }
+            }
+        }
+    });
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +196,11 @@ pub struct WebRtcMedia {
     negotiation: tokio::sync::Mutex<Negotiation>,
     wanted: Mutex<Direction>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    connected: Arc<AtomicBool>,
+    video_track: Option<Arc<TrackLocalStaticRTP>>,
+    video_codec: SharedVideoCodec,
+    video_packetizer: tokio::sync::Mutex<VideoPacketizer>,
+    video_frames: Mutex<Option<mpsc::Receiver<VideoFrame>>>,
 }
 
 impl std::fmt::Debug for WebRtcMedia {
@@ -164,6 +224,31 @@ fn codec_parameters(codec: AudioCodec) -> RTCRtpCodecParameters {
             channels,
             sdp_fmtp_line: fmtp.to_owned(),
             rtcp_feedback: vec![],
+        },
+        payload_type: codec.default_payload_type(),
+    }
+}
+
+fn video_codec_parameters(codec: VideoCodec) -> RTCRtpCodecParameters {
+    let feedback = |typ: &str, parameter: &str| RTCPFeedback {
+        typ: typ.to_owned(),
+        parameter: parameter.to_owned(),
+    };
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: match codec {
+                VideoCodec::Vp8 => MIME_TYPE_VP8,
+                VideoCodec::H264 => MIME_TYPE_H264,
+            }
+            .to_owned(),
+            clock_rate: VIDEO_CLOCK_RATE,
+            channels: 0,
+            sdp_fmtp_line: codec.fmtp().to_owned(),
+            rtcp_feedback: vec![
+                feedback("nack", ""),
+                feedback("nack", "pli"),
+                feedback("ccm", "fir"),
+            ],
         },
         payload_type: codec.default_payload_type(),
     }
@@ -221,6 +306,13 @@ impl WebRtcMedia {
                 RtpCodecKind::Audio,
             )
             .map_err(|e| MediaError::webrtc("register telephone-event", e))?;
+        if options.video.mode != VideoMode::Off {
+            for &codec in &options.video.codecs {
+                media_engine
+                    .register_codec(video_codec_parameters(codec), RtpCodecKind::Video)
+                    .map_err(|e| MediaError::webrtc("register video codec", e))?;
+            }
+        }
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)
             .map_err(|e| MediaError::webrtc("register interceptors", e))?;
 
@@ -269,11 +361,15 @@ impl WebRtcMedia {
         let (gather_tx, gather_rx) = watch::channel(GatherProgress::default());
         let (ice_tx, ice_rx) = watch::channel(IceState::New);
         let connected = Arc::new(AtomicBool::new(false));
+        let video_codec: SharedVideoCodec = Arc::new(Mutex::new(None));
+        let (video_tx, video_rx) = mpsc::channel(64);
         let handler = Arc::new(Handler {
             engine: engine.clone(),
             gather: gather_tx,
             ice: ice_tx,
             connected: connected.clone(),
+            video_codec: video_codec.clone(),
+            video_frames: video_tx,
         });
         let pc = PeerConnectionBuilder::new()
             .with_configuration(configuration)
@@ -307,7 +403,45 @@ impl WebRtcMedia {
             .await
             .map_err(|e| MediaError::webrtc("add audio track", e))?;
 
-        let sender_task = spawn_sender(engine.clone(), track.clone(), ssrc, connected);
+        let video_ssrc: u32 = rand::random();
+        let video_track = match options.video.mode {
+            VideoMode::Off => None,
+            VideoMode::SendRecv => {
+                let video = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+                    "sipline".to_owned(),
+                    format!("sipline-video-{video_ssrc:08x}"),
+                    "video".to_owned(),
+                    RtpCodecKind::Video,
+                    vec![RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            ssrc: Some(video_ssrc),
+                            ..Default::default()
+                        },
+                        active: true,
+                        ..Default::default()
+                    }],
+                )));
+                pc.add_track(video.clone() as Arc<dyn TrackLocal>)
+                    .await
+                    .map_err(|e| MediaError::webrtc("add video track", e))?;
+                Some(video)
+            }
+            VideoMode::RecvOnly => {
+                pc.add_transceiver_from_kind(
+                    RtpCodecKind::Video,
+                    Some(RTCRtpTransceiverInit {
+                        direction: RTCRtpTransceiverDirection::Recvonly,
+                        streams: vec![],
+                        send_encodings: vec![],
+                    }),
+                )
+                .await
+                .map_err(|e| MediaError::webrtc("add receive-only video", e))?;
+                None
+            }
+        };
+
+        let sender_task = spawn_sender(engine.clone(), track.clone(), ssrc, connected.clone());
         let level_task = spawn_level_task(engine.clone(), options.level_rate_hz);
         Ok(WebRtcMedia {
             pc,
@@ -320,7 +454,63 @@ impl WebRtcMedia {
             negotiation: tokio::sync::Mutex::new(Negotiation::default()),
             wanted: Mutex::new(Direction::SendRecv),
             tasks: Mutex::new(vec![sender_task, level_task]),
+            connected,
+            video_track,
+            video_codec,
+            video_packetizer: tokio::sync::Mutex::new(VideoPacketizer::new(video_ssrc)),
+            video_frames: Mutex::new(Some(video_rx)),
         })
+    }
+
+    /// The negotiated video codec, when video was negotiated.
+    pub fn video_codec(&self) -> Option<VideoCodec> {
+        lock(&self.video_codec).map(|(codec, _)| codec)
+    }
+
+    /// Takes the stream of received encoded video frames (once; `None` afterwards). Frames
+    /// are dropped when the application does not keep up.
+    pub fn take_video_frames(&self) -> Option<mpsc::Receiver<VideoFrame>> {
+        lock(&self.video_frames).take()
+    }
+
+    /// Sends one application-encoded frame (a VP8 frame or an H.264 Annex-B access unit) of
+    /// the given display duration.
+    pub async fn send_video_frame(
+        &self,
+        frame: Bytes,
+        duration: std::time::Duration,
+    ) -> Result<()> {
+        self.check_open()?;
+        let track = self.video_track.as_ref().ok_or(MediaError::InvalidState {
+            operation: "send video frame",
+            state: "video is not in send mode".into(),
+        })?;
+        let (codec, payload_type) = (*lock(&self.video_codec)).ok_or(MediaError::InvalidState {
+            operation: "send video frame",
+            state: "no video codec negotiated".into(),
+        })?;
+        if !self.connected.load(Ordering::Relaxed) {
+            return Err(MediaError::InvalidState {
+                operation: "send video frame",
+                state: "not connected".into(),
+            });
+        }
+        let packets = self
+            .video_packetizer
+            .lock()
+            .await
+            .packetize(codec, payload_type, &frame, duration)
+            .map_err(|reason| MediaError::Codec {
+                codec: codec.encoding_name(),
+                reason,
+            })?;
+        for packet in packets {
+            track
+                .write_rtp(packet)
+                .await
+                .map_err(|e| MediaError::webrtc("write video RTP", e))?;
+        }
+        Ok(())
     }
 
     /// Waits for ICE gathering to complete or for the configured deadline.
@@ -424,6 +614,11 @@ impl WebRtcMedia {
             receive_map,
             receive_events,
         });
+        if self.options.video.mode != VideoMode::Off {
+            let video = negotiated_video(answer, &self.options.video.codecs);
+            tracing::info!(call_id = %self.engine.call_id, ?video, "video negotiated");
+            *lock(&self.video_codec) = video;
+        }
         Ok(())
     }
 
