@@ -286,3 +286,26 @@ fn real_jssip_answer_to_kamailio_challenge() {
     assert!(verify(&ours_creds, "REGISTER", b"", "201", &password).unwrap());
     assert!(!verify(&creds, "REGISTER", b"", "201", &password).unwrap());
 }
+
+#[test]
+fn non_ascii_user_name_goes_as_username_star() {
+    // RFC 7616 §3.4.4: without userhash, a UTF-8 name is sent as username*.
+    let password = Password::new("Secret, or not?");
+    let challenge =
+        Challenge::parse(r#"Digest realm="api@example.org", qop="auth", algorithm=SHA-256, nonce="n", charset=UTF-8"#)
+            .unwrap();
+    let user = "J\u{e4}s\u{f8}n Doe";
+    let auth = DigestRequest::new("GET", "/doe.json", user, &password)
+        .cnonce("c")
+        .answer(&challenge)
+        .unwrap();
+    let text = auth.to_string();
+    assert!(
+        text.starts_with("Digest username*=UTF-8''J%C3%A4s%C3%B8n%20Doe, "),
+        "{text}"
+    );
+    let creds = Credentials::parse(&text).unwrap();
+    assert_eq!(creds.username().as_deref(), Some(user));
+    assert!(verify(&creds, "GET", b"", user, &password).unwrap());
+    assert!(!verify(&creds, "GET", b"", "Jason Doe", &password).unwrap());
+}

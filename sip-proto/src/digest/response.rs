@@ -1,6 +1,6 @@
 //! Computing and checking digest responses (RFC 7616 §3.4, RFC 2617 §3.2.2).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use super::{Algorithm, Password, Qop};
 use crate::error::{Error, Result};
@@ -259,8 +259,20 @@ impl fmt::Debug for Authorization {
 
 impl fmt::Display for Authorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Digest username=")?;
-        write_quoted(f, &self.username)?;
+        if self.username.is_ascii() {
+            f.write_str("Digest username=")?;
+            write_quoted(f, &self.username)?;
+        } else {
+            // RFC 7616 §3.4.4: a name that a quoted-string cannot carry goes as username*.
+            f.write_str("Digest username*=UTF-8''")?;
+            for b in self.username.bytes() {
+                if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                    f.write_char(char::from(b))?;
+                } else {
+                    write!(f, "%{b:02X}")?;
+                }
+            }
+        }
         f.write_str(", realm=")?;
         write_quoted(f, &self.realm)?;
         f.write_str(", nonce=")?;
@@ -357,7 +369,9 @@ fn input_of<'c>(
     let nonce = plain("nonce")?.ok_or(refuse("credentials without nonce"))?;
     let uri = plain("uri")?.ok_or(refuse("credentials without uri"))?;
     let claimed = plain("response")?.ok_or(refuse("credentials without response"))?;
-    let given_user = plain("username")?.ok_or(refuse("credentials without username"))?;
+    let given_user = credentials
+        .username()
+        .ok_or(refuse("credentials without username"))?;
     let cnonce = plain("cnonce")?;
     let qop = match credentials.qop() {
         None => None,

@@ -247,8 +247,19 @@ impl<'a> Credentials<'a> {
     }
 
     /// `username` (or the user hash when [`Credentials::userhash`]).
+    ///
+    /// A non-ASCII name may come as `username*=UTF-8''J%C3%A4s%C3%B8n` (RFC 7616 §3.4.4,
+    /// RFC 8187 encoding); it is decoded here.
     pub fn username(&self) -> Option<Cow<'a, str>> {
-        self.params.text("username")
+        if let Some(plain) = self.params.text("username") {
+            return Some(plain);
+        }
+        let ext = self.params.value("username*")?;
+        let (charset, rest) = ext.split_once('\'')?;
+        let (_language, encoded) = rest.split_once('\'')?;
+        charset
+            .eq_ignore_ascii_case("UTF-8")
+            .then(|| crate::uri::escape::unescape(encoded))
     }
 
     /// `realm`.
