@@ -248,6 +248,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Current offset from the start of the value.
+    #[inline]
     pub fn pos(&self) -> usize {
         self.pos
     }
@@ -258,16 +259,19 @@ impl<'a> Scanner<'a> {
     }
 
     /// The input not consumed yet.
+    #[inline]
     pub fn rest(&self) -> &'a str {
         &self.src[self.pos..]
     }
 
     /// Moves forward by `n` bytes (clamped to the end of the input).
+    #[inline]
     pub fn advance(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.src.len());
     }
 
     /// Whether the whole input has been consumed.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.pos >= self.src.len()
     }
@@ -307,6 +311,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Consumes `b` or fails with `expected`.
+    #[inline]
     pub fn expect(&mut self, b: u8, expected: &'static str) -> Result<()> {
         if self.eat(b) {
             Ok(())
@@ -317,6 +322,7 @@ impl<'a> Scanner<'a> {
 
     /// Consumes a separator surrounded by optional white space (`SWS b SWS`), e.g. `SEMI`,
     /// `SLASH`, `EQUAL`, `COMMA`.
+    #[inline]
     pub fn separator(&mut self, b: u8, expected: &'static str) -> Result<()> {
         let save = self.pos;
         self.skip_lws();
@@ -335,6 +341,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Consumes the longest run of bytes matching `pred` (possibly empty).
+    #[inline]
     pub fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a str {
         let bytes = self.src.as_bytes();
         let start = self.pos;
@@ -362,6 +369,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Consumes a `token`.
+    #[inline]
     pub fn token(&mut self, expected: &'static str) -> Result<&'a str> {
         self.take_while1(is_token_char, expected)
     }
@@ -417,6 +425,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips trailing white space and requires the end of the input.
+    #[inline]
     pub fn end(&mut self, expected: &'static str) -> Result<()> {
         self.skip_lws();
         if self.is_empty() {
