@@ -69,7 +69,7 @@ impl<'a> TelUri<'a> {
     pub fn digits(&self) -> impl Iterator<Item = char> + 'a {
         self.number
             .chars()
-            .filter(|c| !is_visual_separator(*c as u8))
+            .filter(|c| !(c.is_ascii() && is_visual_separator(*c as u8)))
     }
 
     /// The `phone-context` parameter.
