@@ -46,34 +46,26 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv6)
                 .ok_or(syntax(start + 1, "IPv6 address"));
         }
-        // One pass: host characters, no empty label, and whether it is only digits and dots
-        // (an IPv4 address).
-        let bytes = &sc.src().as_bytes()[start..];
-        let mut len = 0;
-        let mut all_digits_and_dots = true;
-        let mut prev = 0u8;
-        while len < bytes.len() {
-            let b = bytes[len];
-            if !is_host_char(b) {
-                break;
-            }
-            if b == b'.' && prev == b'.' {
-                return Err(syntax(start, "domain name"));
-            }
-            all_digits_and_dots &= b.is_ascii_digit() || b == b'.';
-            prev = b;
-            len += 1;
-        }
+        // A tight loop over host characters first; the finer rules are then checked on the
+        // (short) result only where they can fail.
+        let rest = &sc.src().as_bytes()[start..];
+        let len = rest
+            .iter()
+            .position(|&b| !is_host_char(b))
+            .unwrap_or(rest.len());
         let text = &sc.src()[start..start + len];
         sc.advance(len);
         let bytes = text.as_bytes();
         let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
             return Err(syntax(start, "host"));
         };
-        if all_digits_and_dots {
+        if first.is_ascii_digit() && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
             return parse_ipv4(bytes)
                 .map(Host::Ipv4)
                 .ok_or(syntax(start, "IPv4 address"));
+        }
+        if memchr::memchr_iter(b'.', bytes).any(|i| bytes.get(i + 1) == Some(&b'.')) {
+            return Err(syntax(start, "domain name"));
         }
         if first == b'.' || first == b'-' || last == b'-' {
             return Err(syntax(start, "domain name"));
