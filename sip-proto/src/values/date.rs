@@ -43,7 +43,7 @@ fn name_index(sc: &mut Scanner<'_>, names: &[&str], expected: &'static str) -> R
     let word = sc.take_while(|b| b.is_ascii_alphabetic());
     names
         .iter()
-        .position(|n| *n == word)
+        .position(|n| n.eq_ignore_ascii_case(word))
         .ok_or(syntax(start, expected))
 }
 
@@ -82,7 +82,12 @@ impl Date {
         sc.expect(b':', ":")?;
         let second = fixed_digits(&mut sc, 2, "two-digit second")?;
         sc.expect(b' ', "space")?;
-        if !sc.rest().starts_with("GMT") {
+        // ABNF literals are case-insensitive (RFC 2234), so "gmt" and "sat" are fine too.
+        if !sc
+            .rest()
+            .get(..3)
+            .is_some_and(|z| z.eq_ignore_ascii_case("GMT"))
+        {
             return Err(sc.error("GMT"));
         }
         sc.advance(3);
