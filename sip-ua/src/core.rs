@@ -195,6 +195,12 @@ impl Ctx {
     ) -> Option<SipMessage> {
         let request = self.tx.server_request(key)?;
         let mut response = SipMessage::response_to(request, status);
+        // §12.1.1: responses that create a dialog carry the Record-Route set back.
+        if request.method() == Some(&Method::Invite) && (101..300).contains(&status) {
+            for route in request.header_values_raw("Record-Route") {
+                response.push_header("Record-Route", route);
+            }
+        }
         if let (Some(tag), Some(to)) = (to_tag, request.to_header())
             && to.tag().is_none()
         {

@@ -46,6 +46,21 @@ pub enum Error {
         /// The allowed range.
         allowed: &'static str,
     },
+    /// The transport could not be started.
+    #[error("transport: {reason}")]
+    Transport {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The media session failed (making or applying SDP).
+    #[error("media: {reason}")]
+    Media {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The user agent has stopped.
+    #[error("the user agent has stopped")]
+    Stopped,
     /// Registration is switched off in the configuration (call-only mode).
     #[error("registration is disabled in the configuration")]
     RegistrationDisabled,

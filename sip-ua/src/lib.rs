@@ -36,6 +36,7 @@ mod call;
 pub mod config;
 mod core;
 mod dialog;
+pub mod driver;
 pub mod error;
 pub mod event;
 pub mod flow;

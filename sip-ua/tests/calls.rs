@@ -467,3 +467,54 @@ fn cancel_for_an_unknown_transaction_gets_481() {
     cancel.push_header("CSeq", "1 CANCEL");
     assert_eq!(h.deliver(cancel)[0].status(), Some(481));
 }
+
+#[test]
+fn record_route_is_echoed_and_becomes_the_route_set_both_ways() {
+    let mut p = Pair::new(Transport::Ws);
+    // A proxy between them record-routes the INVITE.
+    let call = p.a.invite(p.now, "bob", Some(OFFER)).unwrap();
+    let mut invite = p.a.poll_transmit().unwrap().message;
+    invite.push_header("Record-Route", "<sip:proxy.example.com;lr>");
+    p.b.handle_message(p.now, invite, sip_ua::FlowId(1));
+    let ringing = p.b.poll_transmit().unwrap().message;
+    assert_eq!(
+        ringing.header("Record-Route"),
+        Some("<sip:proxy.example.com;lr>")
+    );
+    p.a.handle_message(p.now, ringing, sip_ua::FlowId(1));
+    p.pump();
+    let callee = incoming(&p.events_b);
+    p.b.answer(p.now, callee, Some(ANSWER)).unwrap();
+    p.pump();
+    let ok = &p
+        .log
+        .iter()
+        .find(|(_, _, m)| m.status() == Some(200))
+        .unwrap()
+        .2;
+    assert_eq!(
+        ok.header("Record-Route"),
+        Some("<sip:proxy.example.com;lr>")
+    );
+    let ack = &p
+        .log
+        .iter()
+        .find(|(_, _, m)| m.method() == Some(&Method::Ack))
+        .unwrap()
+        .2;
+    assert_eq!(ack.header("Route"), Some("<sip:proxy.example.com;lr>"));
+    p.b.hangup(p.now, callee).unwrap();
+    p.pump();
+    let bye = &p
+        .log
+        .iter()
+        .find(|(_, _, m)| m.method() == Some(&Method::Bye))
+        .unwrap()
+        .2;
+    assert_eq!(bye.header("Route"), Some("<sip:proxy.example.com;lr>"));
+    assert!(
+        p.events_a
+            .iter()
+            .any(|e| matches!(e, Event::Ended { call: c, .. } if *c == call))
+    );
+}

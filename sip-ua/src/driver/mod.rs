@@ -1,0 +1,224 @@
+//! The tokio driver: one task owning the transport, the core's timers and the media sessions,
+//! with an async API for applications and one ordered event stream.
+
+mod media;
+mod run;
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+pub use media::{FixedSdpFactory, FixedSdpMedia, MediaFactory, WebRtcFactory};
+
+use crate::config::CoreConfig;
+use crate::error::{Error, Result};
+use crate::event::{CallHandle, Event};
+
+/// What [`UserAgent::start`] needs.
+#[derive(Debug, Clone)]
+pub struct AgentOptions {
+    /// The core's account and protocol options.
+    pub core: CoreConfig,
+    /// Where and how to connect.
+    pub transport: sip_transport::TransportConfig,
+}
+
+impl AgentOptions {
+    /// Options for an account reached through one server URL (`ws://…`, `wss://…`,
+    /// `sip:host;transport=udp` …).
+    pub fn new(core: CoreConfig, server: impl Into<String>) -> AgentOptions {
+        AgentOptions {
+            core,
+            transport: sip_transport::TransportConfig::new(server),
+        }
+    }
+}
+
+pub(crate) enum Command {
+    Register(oneshot::Sender<Result<()>>),
+    Unregister {
+        all: bool,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Call {
+        target: String,
+        reply: oneshot::Sender<Result<CallHandle>>,
+    },
+    Answer {
+        call: CallHandle,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Reject {
+        call: CallHandle,
+        status: u16,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Hangup {
+        call: CallHandle,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A running user agent.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use sip_ua::driver::{AgentOptions, FixedSdpFactory, FixedSdpMedia, UserAgent};
+/// use sip_ua::{CoreConfig, Credentials, Event};
+///
+/// # async fn run() -> sip_ua::Result<()> {
+/// let core = CoreConfig::new("sip:201@127.0.0.1", Credentials::new("201", "sipline-test"));
+/// let media = Arc::new(FixedSdpFactory::new(FixedSdpMedia::loopback_sdp()));
+/// let (ua, mut events) = UserAgent::start(AgentOptions::new(core, "ws://127.0.0.1:8080/ws"), media)?;
+/// while let Some(event) = events.recv().await {
+///     if let Event::Registered { .. } = event {
+///         let call = ua.call("202").await?;
+///         call.hangup().await?;
+///         break;
+///     }
+/// }
+/// ua.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct UserAgent {
+    commands: mpsc::UnboundedSender<Command>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// The event stream of a [`UserAgent`].
+#[derive(Debug)]
+pub struct AgentEvents {
+    events: mpsc::UnboundedReceiver<Event>,
+}
+
+impl AgentEvents {
+    /// The next event; `None` once the user agent has stopped.
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.events.recv().await
+    }
+}
+
+/// A handle on one call of a [`UserAgent`].
+#[derive(Debug, Clone)]
+pub struct Call {
+    handle: CallHandle,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+async fn ask<T>(
+    commands: &mpsc::UnboundedSender<Command>,
+    make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command,
+) -> Result<T> {
+    let (reply, answer) = oneshot::channel();
+    commands.send(make(reply)).map_err(|_| Error::Stopped)?;
+    answer.await.map_err(|_| Error::Stopped)?
+}
+
+impl Call {
+    /// The call's handle (as in [`Event`]s).
+    pub fn handle(&self) -> CallHandle {
+        self.handle
+    }
+
+    /// Answers an incoming call (the media session makes the SDP answer).
+    pub async fn answer(&self) -> Result<()> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Answer { call, reply }).await
+    }
+
+    /// Rejects an incoming call with `status` (486, 603, 480 ...).
+    pub async fn reject(&self, status: u16) -> Result<()> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Reject {
+            call,
+            status,
+            reply,
+        })
+        .await
+    }
+
+    /// Ends the call however far it got.
+    pub async fn hangup(&self) -> Result<()> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Hangup { call, reply }).await
+    }
+}
+
+impl UserAgent {
+    /// Starts the transport and the driver task (inside a tokio runtime). Registration starts
+    /// when the transport connects, unless switched off.
+    pub fn start(
+        options: AgentOptions,
+        media: Arc<dyn MediaFactory>,
+    ) -> Result<(UserAgent, AgentEvents)> {
+        let (transport, transport_events) = sip_transport::Transport::start(options.transport)
+            .map_err(|e| Error::Transport {
+                reason: e.to_string(),
+            })?;
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::unbounded_channel();
+        let core = crate::UserAgentCore::new(options.core);
+        let task = tokio::spawn(run::run(
+            core,
+            transport,
+            transport_events,
+            command_rx,
+            event_tx,
+            media,
+        ));
+        Ok((
+            UserAgent {
+                commands,
+                task: Some(task),
+            },
+            AgentEvents { events },
+        ))
+    }
+
+    /// Registers now (again).
+    pub async fn register(&self) -> Result<()> {
+        ask(&self.commands, Command::Register).await
+    }
+
+    /// Removes our binding (all bindings of the AOR with `all`).
+    pub async fn unregister(&self, all: bool) -> Result<()> {
+        ask(&self.commands, |reply| Command::Unregister { all, reply }).await
+    }
+
+    /// Calls `target` (an extension, `user@host` or a SIP URI).
+    pub async fn call(&self, target: &str) -> Result<Call> {
+        let target = target.to_owned();
+        let handle = ask(&self.commands, |reply| Command::Call { target, reply }).await?;
+        Ok(self.call_handle(handle))
+    }
+
+    /// A handle on a call announced by an event (e.g. [`Event::IncomingCall`]).
+    pub fn call_handle(&self, handle: CallHandle) -> Call {
+        Call {
+            handle,
+            commands: self.commands.clone(),
+        }
+    }
+
+    /// Unregisters, ends every call and closes the transport, within a few seconds.
+    pub async fn shutdown(mut self) {
+        let (reply, done) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(reply)).is_ok() {
+            let _ = done.await;
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for UserAgent {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

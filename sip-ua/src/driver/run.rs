@@ -1,0 +1,349 @@
+//! The driver task: transport events, commands and timers in, transmits, media actions and
+//! events out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sip_media::{AnswerKind, MediaSession};
+use sip_transport::{Flow, Transport, TransportEvent as WireEvent, TransportEvents, TransportKind};
+use tokio::sync::mpsc;
+
+use super::{Command, MediaFactory};
+use crate::UserAgentCore;
+use crate::error::{Error, Result};
+use crate::event::{CallHandle, Event};
+use crate::flow::{FlowId, Transport as Kind, TransportEvent};
+use crate::message::SipMessage;
+
+/// How long shutdown waits for the unregistration and the BYEs.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+fn kind(kind: TransportKind) -> Kind {
+    match kind {
+        TransportKind::Udp => Kind::Udp,
+        TransportKind::Tcp => Kind::Tcp,
+        TransportKind::Tls => Kind::Tls,
+        TransportKind::Ws => Kind::Ws,
+        _ => Kind::Wss,
+    }
+}
+
+/// The transport's flows under the core's opaque ids.
+#[derive(Default)]
+struct Flows {
+    ids: HashMap<Flow, FlowId>,
+    flows: HashMap<FlowId, Flow>,
+    next: u64,
+}
+
+impl Flows {
+    fn id(&mut self, flow: Flow) -> FlowId {
+        if let Some(id) = self.ids.get(&flow) {
+            return *id;
+        }
+        self.next += 1;
+        let id = FlowId(self.next);
+        self.ids.insert(flow, id);
+        self.flows.insert(id, flow);
+        id
+    }
+}
+
+/// Media of one call.
+struct CallMedia {
+    session: Option<Arc<dyn MediaSession>>,
+    remote_offer: Option<String>,
+}
+
+struct Driver {
+    core: UserAgentCore,
+    transport: Transport,
+    flows: Flows,
+    current: Option<FlowId>,
+    media: HashMap<CallHandle, CallMedia>,
+    factory: Arc<dyn MediaFactory>,
+    events: mpsc::UnboundedSender<Event>,
+}
+
+pub(super) async fn run(
+    core: UserAgentCore,
+    transport: Transport,
+    mut wire: TransportEvents,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<Event>,
+    factory: Arc<dyn MediaFactory>,
+) {
+    let mut driver = Driver {
+        core,
+        transport,
+        flows: Flows::default(),
+        current: None,
+        media: HashMap::new(),
+        factory,
+        events,
+    };
+    loop {
+        let deadline = driver.core.poll_timeout();
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            event = wire.recv() => match event {
+                Some(event) => driver.on_wire(event),
+                None => break,
+            },
+            command = commands.recv() => match command {
+                Some(Command::Shutdown(reply)) => {
+                    driver.shutdown(&mut wire).await;
+                    let _ = reply.send(());
+                    return;
+                }
+                Some(command) => driver.on_command(command).await,
+                None => {
+                    driver.shutdown(&mut wire).await;
+                    return;
+                }
+            },
+            () = sleep => driver.core.handle_timeout(now()),
+        }
+        driver.flush().await;
+    }
+}
+
+impl Driver {
+    fn on_wire(&mut self, event: WireEvent) {
+        match event {
+            WireEvent::Connected { flow, server } => {
+                tracing::info!(%flow, server, "transport connected");
+                let id = self.flows.id(flow);
+                self.current = Some(id);
+                self.core.handle_transport_event(
+                    now(),
+                    TransportEvent::Connected {
+                        flow: id,
+                        transport: kind(flow.kind),
+                        local: flow.local.to_string(),
+                    },
+                );
+            }
+            WireEvent::Disconnected { reason } => {
+                if let Some(id) = self.current.take() {
+                    self.core.handle_transport_event(
+                        now(),
+                        TransportEvent::Disconnected {
+                            flow: id,
+                            reason: reason.to_string(),
+                        },
+                    );
+                }
+            }
+            WireEvent::Message { message, flow } => {
+                let id = self.flows.id(flow);
+                let message = SipMessage::from_proto(&message.as_ref());
+                self.core.handle_message(now(), message, id);
+            }
+            other => tracing::debug!(?other, "transport event"),
+        }
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Register(reply) => {
+                let _ = reply.send(self.core.register(now()));
+            }
+            Command::Unregister { all, reply } => {
+                self.core.unregister(now(), all);
+                let _ = reply.send(Ok(()));
+            }
+            Command::Call { target, reply } => {
+                let _ = reply.send(self.call(&target).await);
+            }
+            Command::Answer { call, reply } => {
+                let _ = reply.send(self.answer(call).await);
+            }
+            Command::Reject {
+                call,
+                status,
+                reply,
+            } => {
+                let _ = reply.send(self.core.reject(now(), call, status));
+            }
+            Command::Hangup { call, reply } => {
+                let _ = reply.send(self.core.hangup(now(), call));
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    async fn call(&mut self, target: &str) -> Result<CallHandle> {
+        let session = self.factory.create().await.map_err(media_error)?;
+        let offer = match session.create_offer().await {
+            Ok(offer) => offer,
+            Err(e) => {
+                let _ = session.close().await;
+                return Err(media_error(e));
+            }
+        };
+        match self.core.invite(now(), target, Some(&offer)) {
+            Ok(handle) => {
+                self.media.insert(
+                    handle,
+                    CallMedia {
+                        session: Some(session),
+                        remote_offer: None,
+                    },
+                );
+                Ok(handle)
+            }
+            Err(e) => {
+                let _ = session.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn answer(&mut self, call: CallHandle) -> Result<()> {
+        let offer = self
+            .media
+            .get(&call)
+            .ok_or(Error::UnknownCall { call })?
+            .remote_offer
+            .clone();
+        let session = self.factory.create().await.map_err(media_error)?;
+        let sdp = match &offer {
+            Some(offer) => session.create_answer(offer).await,
+            None => session.create_offer().await,
+        };
+        let sdp = match sdp {
+            Ok(sdp) => sdp,
+            Err(e) => {
+                let _ = session.close().await;
+                if e.is_not_acceptable() {
+                    // RFC 3261 §13.3.1.3: an offer we cannot use gets 488.
+                    self.core.reject(now(), call, 488)?;
+                }
+                return Err(media_error(e));
+            }
+        };
+        self.core.answer(now(), call, Some(&sdp))?;
+        if let Some(media) = self.media.get_mut(&call) {
+            media.session = Some(session);
+        }
+        Ok(())
+    }
+
+    /// Sends what the core queued and applies its events to the media sessions.
+    async fn flush(&mut self) {
+        while let Some(transmit) = self.core.poll_transmit() {
+            let Some(flow) = self.flows.flows.get(&transmit.flow).copied() else {
+                continue;
+            };
+            let failed = match transmit.message.to_proto() {
+                Ok(message) => self
+                    .transport
+                    .send_on(flow, &message)
+                    .await
+                    .err()
+                    .map(|e| e.to_string()),
+                Err(e) => Some(format!("message did not serialise: {e}")),
+            };
+            if let Some(reason) = failed {
+                tracing::warn!(%flow, reason, "send failed");
+                self.core.handle_transport_event(
+                    now(),
+                    TransportEvent::SendFailed {
+                        flow: transmit.flow,
+                        call_id: transmit.message.call_id().map(str::to_owned),
+                        reason,
+                    },
+                );
+            }
+        }
+        while let Some(event) = self.core.poll_event() {
+            self.on_core_event(&event).await;
+            let _ = self.events.send(event);
+        }
+    }
+
+    async fn on_core_event(&mut self, event: &Event) {
+        match event {
+            Event::IncomingCall {
+                call, remote_sdp, ..
+            } => {
+                self.media.insert(
+                    *call,
+                    CallMedia {
+                        session: None,
+                        remote_offer: remote_sdp.clone(),
+                    },
+                );
+            }
+            Event::EarlyMedia { call, sdp } | Event::RemoteAnswer { call, sdp } => {
+                let kind = if matches!(event, Event::EarlyMedia { .. }) {
+                    AnswerKind::Provisional
+                } else {
+                    AnswerKind::Final
+                };
+                if let Some(session) = self.media.get(call).and_then(|m| m.session.clone())
+                    && let Err(e) = session.apply_answer(sdp, kind).await
+                {
+                    tracing::warn!(%call, error = %e, "remote SDP not usable: hanging up");
+                    let _ = self.core.hangup(now(), *call);
+                }
+            }
+            Event::Ended { call, .. } | Event::Failed { call, .. } => {
+                if let Some(session) = self.media.remove(call).and_then(|m| m.session) {
+                    let _ = session.close().await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn shutdown(mut self, wire: &mut TransportEvents) {
+        let calls: Vec<CallHandle> = self.media.keys().copied().collect();
+        for call in calls {
+            let _ = self.core.hangup(now(), call);
+        }
+        let registered = self.core.is_registered();
+        if registered {
+            self.core.unregister(now(), false);
+        }
+        self.flush().await;
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        while (self.core.is_registered() || self.core.transaction_counts().0 > 0)
+            && tokio::time::Instant::now() < deadline
+        {
+            let timer = self.core.poll_timeout().map(tokio::time::Instant::from_std);
+            let wake = timer.map_or(deadline, |t| t.min(deadline));
+            tokio::select! {
+                event = wire.recv() => match event {
+                    Some(event) => self.on_wire(event),
+                    None => break,
+                },
+                () = tokio::time::sleep_until(wake) => self.core.handle_timeout(now()),
+            }
+            self.flush().await;
+        }
+        for (_, media) in self.media.drain() {
+            if let Some(session) = media.session {
+                let _ = session.close().await;
+            }
+        }
+        self.transport.close().await;
+    }
+}
+
+fn media_error(e: sip_media::MediaError) -> Error {
+    Error::Media {
+        reason: e.to_string(),
+    }
+}
