@@ -32,7 +32,7 @@ use crate::header_name::HeaderName;
 use crate::message::{MessageRef, StartLine};
 use crate::method::Method;
 use crate::owned::{Message, check_value, checked_name};
-use crate::serialize::{write_rest, write_start_line};
+use crate::serialize::{write_headers, write_start_line};
 use crate::uri::Uri;
 use crate::values::NameAddr;
 
@@ -63,20 +63,20 @@ impl Lines {
         self.error.get_or_insert(e);
     }
 
-    fn finish(self, start: &StartLine<'_>, body: &[u8]) -> Result<Message> {
+    fn finish(self, start: &StartLine<'_>, body: Vec<u8>) -> Result<Message> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let mut buf = Vec::with_capacity(256 + body.len());
-        write_start_line(&mut buf, start);
-        write_rest(
-            &mut buf,
+        let mut head = Vec::with_capacity(256);
+        write_start_line(&mut head, start);
+        write_headers(
+            &mut head,
             self.lines
                 .iter()
                 .map(|(n, v)| (HeaderName::parse(n), n.as_str(), v.as_str())),
-            body,
+            body.len(),
         );
-        Message::from_written(buf)
+        Message::from_head_and_body(head, body)
     }
 }
 
@@ -250,7 +250,7 @@ impl RequestBuilder {
             uri: &uri,
             version: crate::SIP_VERSION,
         };
-        ordered.finish(&start, &body)
+        ordered.finish(&start, body)
     }
 }
 
@@ -386,7 +386,7 @@ impl ResponseBuilder {
             status: self.status,
             reason: &self.reason,
         };
-        self.lines.finish(&start, &self.body)
+        self.lines.finish(&start, self.body)
     }
 }
 

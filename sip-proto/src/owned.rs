@@ -7,9 +7,8 @@
 
 use crate::error::{Error, Result};
 use crate::header_name::HeaderName;
-use crate::limits::Limits;
 use crate::message::{Layout, MessageRef};
-use crate::serialize::{write_rest, write_start_line};
+use crate::serialize::{write_headers, write_start_line};
 
 /// An owned SIP message.
 ///
@@ -34,48 +33,41 @@ pub struct Message {
 impl Message {
     /// Parses exactly one message from owned bytes (see [`MessageRef::parse`]). The bytes are
     /// kept as they are when their `Content-Length` is already right, else re-serialized.
-    pub fn parse(bytes: Vec<u8>) -> Result<Message> {
-        let (head_len, needs_rewrite) = {
+    pub fn parse(mut bytes: Vec<u8>) -> Result<Message> {
+        let layout = {
             let msg = MessageRef::parse(&bytes)?;
-            let head_len = msg.layout().head_len as usize;
             let declared = msg.header(HeaderName::ContentLength);
-            let ok = msg.layout().message_start == 0
+            let canonical = msg.layout().message_start == 0
                 && msg.count_lines(HeaderName::ContentLength) == 1
                 && declared.and_then(|v| v.parse::<usize>().ok()) == Some(msg.body().len());
-            (head_len, !ok)
+            if !canonical {
+                return Message::from_ref(&msg);
+            }
+            Box::new(*msg.layout())
         };
-        if needs_rewrite {
-            return Message::from_ref(&MessageRef::parse(&bytes)?);
-        }
-        Message::from_serialized(bytes, head_len)
+        // The offsets of the parse are offsets into the head: keep them, no second parse.
+        let body = bytes.split_off(layout.head_len as usize);
+        let head = head_string(bytes)?;
+        Ok(Message { head, body, layout })
     }
 
     /// Copies a borrowed message (serializing it with a correct `Content-Length`).
     pub fn from_ref(msg: &MessageRef<'_>) -> Result<Message> {
-        let mut buf = Vec::with_capacity(msg.head_str().len() + msg.body().len() + 32);
-        msg.write_to(&mut buf);
-        Message::from_written(buf)
+        let mut head = Vec::with_capacity(msg.head_str().len() + 32);
+        write_start_line(&mut head, &msg.start_line());
+        write_headers(
+            &mut head,
+            msg.headers().map(|h| (h.name, h.raw_name, h.value)),
+            msg.body().len(),
+        );
+        Message::from_head_and_body(head, msg.body().to_vec())
     }
 
-    /// Indexes bytes this crate just wrote.
-    pub(crate) fn from_written(buf: Vec<u8>) -> Result<Message> {
-        let head_len = MessageRef::parse_with(&buf, &unbounded())?
-            .layout()
-            .head_len as usize;
-        Message::from_serialized(buf, head_len)
-    }
-
-    fn from_serialized(mut buf: Vec<u8>, head_len: usize) -> Result<Message> {
-        let body = buf.split_off(head_len);
-        let head = String::from_utf8(buf).map_err(|e| Error::Syntax {
-            offset: e.utf8_error().valid_up_to(),
-            expected: "UTF-8 text",
-        })?;
-        let layout = {
-            // Re-index the head alone: the body is not needed to find the offsets.
-            let msg = crate::parser::parse_head_only(&head)?;
-            Box::new(*msg.layout())
-        };
+    /// Indexes a header section this crate just wrote (start line to empty line, with the
+    /// right `Content-Length`) and its body.
+    pub(crate) fn from_head_and_body(head: Vec<u8>, body: Vec<u8>) -> Result<Message> {
+        let head = head_string(head)?;
+        let layout = Box::new(*crate::parser::parse_head_only(&head)?.layout());
         Ok(Message { head, body, layout })
     }
 
@@ -114,8 +106,9 @@ impl Message {
 
     /// Replaces the body; `Content-Length` follows.
     pub fn set_body(&mut self, body: Vec<u8>) -> Result<()> {
+        self.rebuild_for_body(|_| {}, body.len())?;
         self.body = body;
-        self.rebuild(|_| {})
+        Ok(())
     }
 
     /// Adds a header line at the end.
@@ -171,35 +164,47 @@ impl Message {
         Ok(removed)
     }
 
-    /// Re-serializes with edited header lines (raw name, value).
+    /// Re-serializes the header section with edited header lines (raw name, value).
     fn rebuild(&mut self, edit: impl FnOnce(&mut Vec<(String, String)>)) -> Result<()> {
+        self.rebuild_for_body(edit, self.body.len())
+    }
+
+    /// [`Message::rebuild`] for a body of `body_len` bytes. On error nothing changes.
+    fn rebuild_for_body(
+        &mut self,
+        edit: impl FnOnce(&mut Vec<(String, String)>),
+        body_len: usize,
+    ) -> Result<()> {
         let view = self.as_ref();
         let mut lines: Vec<(String, String)> = view
             .headers()
             .map(|h| (h.raw_name.to_owned(), h.value.to_owned()))
             .collect();
         edit(&mut lines);
-        let mut buf = Vec::with_capacity(self.len() + 64);
-        write_start_line(&mut buf, &view.start_line());
-        write_rest(
-            &mut buf,
+        let mut head = Vec::with_capacity(self.head.len() + 64);
+        write_start_line(&mut head, &view.start_line());
+        write_headers(
+            &mut head,
             lines
                 .iter()
                 .map(|(n, v)| (HeaderName::parse(n), n.as_str(), v.as_str())),
-            &self.body,
+            body_len,
         );
-        *self = Message::from_written(buf)?;
+        let head = head_string(head)?;
+        let layout = Box::new(*crate::parser::parse_head_only(&head)?.layout());
+        self.head = head;
+        self.layout = layout;
         Ok(())
     }
 }
 
-/// Limits for re-indexing bytes this crate produced: only the slot count still applies.
-fn unbounded() -> Limits {
-    Limits {
-        max_message_size: usize::MAX / 2,
-        max_line_length: usize::MAX / 2,
-        ..Limits::default()
-    }
+/// The header section as a `String` (it was parsed or written as text, so this only fails
+/// if that invariant is broken).
+fn head_string(head: Vec<u8>) -> Result<String> {
+    String::from_utf8(head).map_err(|e| Error::Syntax {
+        offset: e.utf8_error().valid_up_to(),
+        expected: "UTF-8 text",
+    })
 }
 
 pub(crate) fn checked_name<'n>(name: &HeaderName<'n>) -> Result<&'n str> {
@@ -334,5 +339,26 @@ Subject: one\r\nSubject: two\r\nCall-ID: c1\r\nContent-Length: 0\r\n\r\n";
             })
         ));
         assert_eq!(msg.to_bytes(), before, "a refused edit changes nothing");
+    }
+
+    #[test]
+    fn an_edit_over_the_header_limit_keeps_the_message_whole() {
+        let mut bytes = b"OPTIONS sip:a@b SIP/2.0\r\n".to_vec();
+        for i in 0..63 {
+            bytes.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"Content-Length: 4\r\n\r\nbody");
+        let mut msg = Message::parse(bytes.clone()).unwrap();
+        assert!(matches!(
+            msg.append_header(HeaderName::Subject, "one too many"),
+            Err(Error::Limit {
+                what: "header count",
+                ..
+            })
+        ));
+        assert_eq!(msg.to_bytes(), bytes);
+        msg.set_body(b"longer body".to_vec()).unwrap();
+        assert_eq!(msg.as_ref().content_length().unwrap().unwrap().0, 11);
+        assert_eq!(msg.body(), b"longer body");
     }
 }

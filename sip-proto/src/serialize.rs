@@ -58,6 +58,16 @@ pub(crate) fn write_rest<'h>(
     headers: impl Iterator<Item = (HeaderName<'h>, &'h str, &'h str)>,
     body: &[u8],
 ) {
+    write_headers(out, headers, body.len());
+    out.extend_from_slice(body);
+}
+
+/// Writes headers, a `Content-Length` of `body_len` and the empty line.
+pub(crate) fn write_headers<'h>(
+    out: &mut Vec<u8>,
+    headers: impl Iterator<Item = (HeaderName<'h>, &'h str, &'h str)>,
+    body_len: usize,
+) {
     let mut wrote_length = false;
     for (name, raw_name, value) in headers {
         if name == HeaderName::ContentLength {
@@ -67,7 +77,7 @@ pub(crate) fn write_rest<'h>(
             wrote_length = true;
             out.extend_from_slice(raw_name.as_bytes());
             out.extend_from_slice(b": ");
-            write_decimal(out, body.len());
+            write_decimal(out, body_len);
         } else {
             out.extend_from_slice(raw_name.as_bytes());
             out.extend_from_slice(b": ");
@@ -77,11 +87,10 @@ pub(crate) fn write_rest<'h>(
     }
     if !wrote_length {
         out.extend_from_slice(b"Content-Length: ");
-        write_decimal(out, body.len());
+        write_decimal(out, body_len);
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
 }
 
 impl MessageRef<'_> {
