@@ -451,6 +451,29 @@ impl UserAgentCore {
         result
     }
 
+    /// Sends a new offer in a confirmed call (hold with `sendonly`, resume with `sendrecv`,
+    /// or any media change). The answer arrives as [`Event::RemoteAnswer`]; a 491 is retried
+    /// after the RFC 3261 §14.1 delay.
+    pub fn reinvite(&mut self, now: Instant, call: CallHandle, sdp: &str) -> Result<()> {
+        let result = self.calls.reinvite(now, &mut self.ctx, call, sdp);
+        self.flush();
+        result
+    }
+
+    /// Answers the peer's re-offer announced by [`Event::RemoteOffer`].
+    pub fn answer_reoffer(&mut self, now: Instant, call: CallHandle, sdp: &str) -> Result<()> {
+        let result = self.calls.answer_reoffer(now, &mut self.ctx, call, sdp);
+        self.flush();
+        result
+    }
+
+    /// Refuses the peer's re-offer (488 when its SDP is unusable); the call goes on.
+    pub fn reject_reoffer(&mut self, now: Instant, call: CallHandle, status: u16) -> Result<()> {
+        let result = self.calls.reject_reoffer(now, &mut self.ctx, call, status);
+        self.flush();
+        result
+    }
+
     /// A snapshot of a call, `None` once it is gone.
     pub fn call_info(&self, call: CallHandle) -> Option<crate::CallInfo> {
         self.calls.info(call)

@@ -68,6 +68,16 @@ impl EndCause {
     }
 }
 
+/// Which side put a call on hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HoldSide {
+    /// We did (our offer was `sendonly` or `inactive`).
+    Local,
+    /// The peer did.
+    Remote,
+}
+
 /// Something the application should know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -142,6 +152,31 @@ pub enum Event {
     Confirmed {
         /// The call.
         call: CallHandle,
+    },
+    /// The peer sent a new offer (re-INVITE or UPDATE): answer it with
+    /// `answer_reoffer` (the driver does this with the media session). `None` when its
+    /// re-INVITE had no SDP: our answer is then an offer.
+    RemoteOffer {
+        /// The call.
+        call: CallHandle,
+        /// The offer.
+        sdp: Option<String>,
+    },
+    /// A call was put on hold or taken off hold.
+    HoldChanged {
+        /// The call.
+        call: CallHandle,
+        /// Who holds.
+        side: HoldSide,
+        /// On hold now.
+        held: bool,
+    },
+    /// Our re-INVITE failed without ending the call; the previous session stays.
+    RenegotiationFailed {
+        /// The call.
+        call: CallHandle,
+        /// The final status, `None` when it could not be sent.
+        status: Option<u16>,
     },
     /// The call ended after being established or while ringing.
     Ended {

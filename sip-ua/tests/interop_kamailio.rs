@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sip_transport::{Backoff, TlsOptions, TrustRoots};
 use sip_ua::driver::{AgentEvents, AgentOptions, FixedSdpFactory, FixedSdpMedia, UserAgent};
-use sip_ua::{CoreConfig, Credentials, EndCause, EndedBy, Event};
+use sip_ua::{CoreConfig, Credentials, EndCause, EndedBy, Event, HoldSide};
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -228,6 +228,33 @@ async fn two_agents_call_each_other_through_kamailio_and_either_hangs_up() {
             matches!(e, Event::Confirmed { .. }).then_some(())
         })
         .await;
+        // Hold and resume by re-INVITE through the proxy.
+        for held in [true, false] {
+            if held {
+                call.hold().await.unwrap();
+            } else {
+                call.resume().await.unwrap();
+            }
+            let hold = |side| {
+                move |e: &Event| match e {
+                    Event::HoldChanged {
+                        side: s, held: h, ..
+                    } if *s == side => Some(*h),
+                    Event::RenegotiationFailed { status, .. } => {
+                        panic!("re-INVITE failed: {status:?}")
+                    }
+                    _ => None,
+                }
+            };
+            assert_eq!(
+                wait(&mut bob.events, "the remote hold", hold(HoldSide::Remote)).await,
+                held
+            );
+            assert_eq!(
+                wait(&mut alice.events, "the local hold", hold(HoldSide::Local)).await,
+                held
+            );
+        }
         if caller_hangs_up {
             call.hangup().await.unwrap();
             assert_eq!(

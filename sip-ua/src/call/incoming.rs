@@ -77,6 +77,11 @@ pub(super) fn start(
         auth: AuthSession::default(),
         requests: HashMap::new(),
         ringing_reported: true,
+        offer_out: None,
+        offer_in: None,
+        glare_retry: None,
+        local_hold: false,
+        remote_hold: false,
         remote_uri: from.uri,
         display_name: from.display,
     })
@@ -138,6 +143,7 @@ pub(super) fn answer(
         next_at: now + t1,
         interval: t1,
         give_up_at: now + ctx.config.timers.timeout(),
+        renegotiation: false,
     });
     ctx.events.push_back(Event::Accepted { call: call.handle });
     Ok(())
@@ -154,7 +160,16 @@ pub(super) fn on_ack(
     {
         return;
     }
-    call.ok_retransmit = None;
+    let renegotiation = call.ok_retransmit.take().is_some_and(|ok| ok.renegotiation);
+    if renegotiation {
+        if let Some(sdp) = ack.body_text() {
+            ctx.events.push_back(Event::RemoteAnswer {
+                call: call.handle,
+                sdp: sdp.to_owned(),
+            });
+        }
+        return;
+    }
     if call.bye_after_ack {
         call.phase = Phase::Confirmed;
         send_bye(now, ctx, call, by_key);

@@ -3,6 +3,7 @@
 
 mod incoming;
 mod outgoing;
+mod renegotiate;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -81,6 +82,8 @@ pub(crate) struct OkRetransmit {
     next_at: Instant,
     interval: Duration,
     give_up_at: Instant,
+    /// For a re-INVITE: the ACK ends the retransmission and nothing else.
+    renegotiation: bool,
 }
 
 /// One call.
@@ -113,6 +116,14 @@ pub(crate) struct Call {
     /// In-dialog client transactions (BYE ...), with the request for an auth retry.
     requests: HashMap<ClientKey, SipMessage>,
     ringing_reported: bool,
+    /// Our re-INVITE in flight.
+    offer_out: Option<renegotiate::OutgoingOffer>,
+    /// The peer's re-INVITE or UPDATE waiting for our answer.
+    offer_in: Option<renegotiate::IncomingOffer>,
+    /// After a 491: when to send which offer again.
+    glare_retry: Option<(Instant, String)>,
+    local_hold: bool,
+    remote_hold: bool,
     remote_uri: String,
     display_name: Option<String>,
 }
@@ -199,6 +210,7 @@ impl Calls {
                     c.ok_retransmit
                         .as_ref()
                         .map(|o| o.next_at.min(o.give_up_at)),
+                    c.glare_retry.as_ref().map(|(at, _)| *at),
                 ]
             })
             .flatten()
@@ -222,6 +234,7 @@ impl Calls {
                 }
             }
             incoming::on_ok_timer(now, ctx, call, &mut self.by_key);
+            renegotiate::on_timer(now, ctx, call, &mut self.by_key);
         }
         self.reap();
     }
@@ -245,7 +258,11 @@ impl Calls {
                 if finished {
                     call.requests.remove(&key);
                 }
-                on_request_event(now, ctx, call, &request, event, &mut self.by_key);
+                if key.method == Method::Invite {
+                    renegotiate::on_response(now, ctx, call, &request, event);
+                } else {
+                    on_request_event(now, ctx, call, &request, event, &mut self.by_key);
+                }
             }
         }
         if finished && key.method != Method::Invite {
@@ -334,6 +351,9 @@ impl Calls {
                 call.ok_retransmit = None;
                 end(ctx, call, EndedBy::Remote, EndCause::RemoteBye);
             }
+            Some(Method::Invite | Method::Update) => {
+                renegotiate::on_request(now, ctx, call, key, request);
+            }
             _ => {
                 if let Some(mut response) = ctx.response_for(key, 501, None) {
                     response.push_header("Allow", crate::core::ALLOW);
@@ -399,6 +419,45 @@ impl Calls {
         end(ctx, call, EndedBy::Local, EndCause::Rejected);
         self.reap();
         Ok(())
+    }
+
+    /// `reinvite(call, sdp)`: a new offer in the confirmed dialog.
+    pub(crate) fn reinvite(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        sdp: &str,
+    ) -> Result<()> {
+        let call = self
+            .calls
+            .get_mut(&handle)
+            .ok_or(Error::UnknownCall { call: handle })?;
+        renegotiate::start(now, ctx, call, sdp, &mut self.by_key)
+    }
+
+    /// Answers the peer's pending re-offer.
+    pub(crate) fn answer_reoffer(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        sdp: &str,
+    ) -> Result<()> {
+        let call = self.get_mut(handle)?;
+        renegotiate::answer(now, ctx, call, sdp)
+    }
+
+    /// Refuses the peer's pending re-offer.
+    pub(crate) fn reject_reoffer(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        status: u16,
+    ) -> Result<()> {
+        let call = self.get_mut(handle)?;
+        renegotiate::reject(now, ctx, call, status)
     }
 
     /// `hangup(call)`: CANCEL, reject or BYE depending on the state.
@@ -476,6 +535,14 @@ pub(crate) fn send_bye(
 ) {
     if send_in_dialog(now, ctx, call, Method::Bye, by_key).is_none() {
         tracing::warn!(call = %call.handle, "BYE could not be sent (no flow)");
+    }
+}
+
+/// A BYE whose outcome nobody waits for (the dialog is being torn down after a failure).
+pub(crate) fn send_bye_untracked(now: Instant, ctx: &mut Ctx, call: &mut Call) {
+    if let Some(dialog) = call.dialog.as_mut() {
+        let bye = dialog.request(Method::Bye, None);
+        let _ = ctx.send_request(now, bye);
     }
 }
 

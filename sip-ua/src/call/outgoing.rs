@@ -62,6 +62,11 @@ pub(super) fn start(
         auth: AuthSession::default(),
         requests: HashMap::new(),
         ringing_reported: false,
+        offer_out: None,
+        offer_in: None,
+        glare_retry: None,
+        local_hold: false,
+        remote_hold: false,
         remote_uri: target.to_owned(),
         display_name: None,
     })

@@ -63,19 +63,62 @@ impl FixedSdpMedia {
     }
 }
 
+impl FixedSdpMedia {
+    /// The fixed SDP with its direction attribute set to `direction` (so hold and resume are
+    /// visible to the peer even without media).
+    fn with_direction(&self, direction: sip_media::Direction) -> String {
+        let mut out: String = self
+            .sdp
+            .split_inclusive('\n')
+            .filter(|line| {
+                !matches!(
+                    line.trim(),
+                    "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive"
+                )
+            })
+            .collect();
+        if !out.ends_with('\n') {
+            out.push_str("\r\n");
+        }
+        out.push_str(&format!("a={}\r\n", direction.as_str()));
+        out
+    }
+}
+
+fn offered_direction(sdp: &str) -> sip_media::Direction {
+    use sip_media::Direction;
+    sdp.lines()
+        .find_map(|line| match line.trim() {
+            "a=sendonly" => Some(Direction::SendOnly),
+            "a=recvonly" => Some(Direction::RecvOnly),
+            "a=inactive" => Some(Direction::Inactive),
+            "a=sendrecv" => Some(Direction::SendRecv),
+            _ => None,
+        })
+        .unwrap_or(Direction::SendRecv)
+}
+
 #[async_trait]
 impl MediaSession for FixedSdpMedia {
     async fn create_offer(&self) -> sip_media::Result<String> {
-        Ok(self.sdp.clone())
+        Ok(self.with_direction(self.direction()))
     }
 
     async fn create_answer(&self, remote_offer: &str) -> sip_media::Result<String> {
+        use sip_media::Direction;
         if !remote_offer.contains("m=audio") {
             return Err(sip_media::MediaError::UnusableSdp(
                 "no audio stream in the offer".to_owned(),
             ));
         }
-        Ok(self.sdp.clone())
+        // RFC 3264 §6.1: the answer mirrors a one-way offer.
+        let answer = match (offered_direction(remote_offer), self.direction()) {
+            (Direction::SendOnly, _) | (_, Direction::RecvOnly) => Direction::RecvOnly,
+            (Direction::RecvOnly, _) | (_, Direction::SendOnly) => Direction::SendOnly,
+            (Direction::Inactive, _) | (_, Direction::Inactive) => Direction::Inactive,
+            _ => Direction::SendRecv,
+        };
+        Ok(self.with_direction(answer))
     }
 
     async fn apply_answer(
@@ -152,5 +195,36 @@ impl FixedSdpFactory {
 impl MediaFactory for FixedSdpFactory {
     async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
         Ok(Arc::new(FixedSdpMedia::new(self.sdp.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sip_media::Direction;
+
+    #[tokio::test]
+    async fn fixed_sdp_follows_the_direction_and_mirrors_one_way_offers() {
+        let media = FixedSdpMedia::new(FixedSdpMedia::loopback_sdp());
+        assert!(
+            media
+                .create_offer()
+                .await
+                .unwrap()
+                .ends_with("a=sendrecv\r\n")
+        );
+        media.set_direction(Direction::SendOnly).await.unwrap();
+        let hold = media.create_offer().await.unwrap();
+        assert!(hold.ends_with("a=sendonly\r\n"));
+        assert_eq!(hold.matches("a=").count(), 2, "{hold}");
+        let other = FixedSdpMedia::new(FixedSdpMedia::loopback_sdp());
+        assert!(
+            other
+                .create_answer(&hold)
+                .await
+                .unwrap()
+                .ends_with("a=recvonly\r\n")
+        );
+        assert!(other.create_answer("v=0\r\n").await.is_err());
     }
 }

@@ -58,6 +58,11 @@ pub(crate) enum Command {
         call: CallHandle,
         reply: oneshot::Sender<Result<()>>,
     },
+    Hold {
+        call: CallHandle,
+        hold: bool,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -135,6 +140,28 @@ impl Call {
         ask(&self.commands, |reply| Command::Reject {
             call,
             status,
+            reply,
+        })
+        .await
+    }
+
+    /// Puts the call on hold (re-INVITE with `sendonly`).
+    pub async fn hold(&self) -> Result<()> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Hold {
+            call,
+            hold: true,
+            reply,
+        })
+        .await
+    }
+
+    /// Takes the call off hold (re-INVITE with `sendrecv`).
+    pub async fn resume(&self) -> Result<()> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Hold {
+            call,
+            hold: false,
             reply,
         })
         .await

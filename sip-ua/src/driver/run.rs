@@ -179,6 +179,9 @@ impl Driver {
             Command::Hangup { call, reply } => {
                 let _ = reply.send(self.core.hangup(now(), call));
             }
+            Command::Hold { call, hold, reply } => {
+                let _ = reply.send(self.hold(call, hold).await);
+            }
             Command::Shutdown(_) => {}
         }
     }
@@ -240,36 +243,91 @@ impl Driver {
         Ok(())
     }
 
+    async fn hold(&mut self, call: CallHandle, hold: bool) -> Result<()> {
+        let session = self
+            .media
+            .get(&call)
+            .and_then(|m| m.session.clone())
+            .ok_or(Error::UnknownCall { call })?;
+        let direction = if hold {
+            sip_media::Direction::SendOnly
+        } else {
+            sip_media::Direction::SendRecv
+        };
+        session
+            .set_direction(direction)
+            .await
+            .map_err(media_error)?;
+        let offer = session.create_offer().await.map_err(media_error)?;
+        self.core.reinvite(now(), call, &offer)
+    }
+
+    /// The peer's re-offer: the media session answers it (488 when it cannot).
+    async fn answer_reoffer(&mut self, call: CallHandle, offer: Option<&str>) {
+        let Some(session) = self.media.get(&call).and_then(|m| m.session.clone()) else {
+            let _ = self.core.reject_reoffer(now(), call, 488);
+            return;
+        };
+        let sdp = match offer {
+            Some(offer) => session.create_answer(offer).await,
+            None => session.create_offer().await,
+        };
+        let result = match sdp {
+            Ok(sdp) => self.core.answer_reoffer(now(), call, &sdp),
+            Err(e) => {
+                tracing::warn!(%call, error = %e, "re-offer not usable");
+                self.core.reject_reoffer(now(), call, 488)
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(%call, error = %e, "re-offer not answered");
+        }
+    }
+
     /// Sends what the core queued and applies its events to the media sessions.
     async fn flush(&mut self) {
-        while let Some(transmit) = self.core.poll_transmit() {
-            let Some(flow) = self.flows.flows.get(&transmit.flow).copied() else {
-                continue;
-            };
-            let failed = match transmit.message.to_proto() {
-                Ok(message) => self
-                    .transport
-                    .send_on(flow, &message)
-                    .await
-                    .err()
-                    .map(|e| e.to_string()),
-                Err(e) => Some(format!("message did not serialise: {e}")),
-            };
-            if let Some(reason) = failed {
-                tracing::warn!(%flow, reason, "send failed");
-                self.core.handle_transport_event(
-                    now(),
-                    TransportEvent::SendFailed {
-                        flow: transmit.flow,
-                        call_id: transmit.message.call_id().map(str::to_owned),
-                        reason,
-                    },
-                );
+        // Handling an event can queue messages (answering a re-offer) and sending can queue
+        // events (a send failure): drain both until neither has anything.
+        loop {
+            let mut progressed = false;
+            while let Some(transmit) = self.core.poll_transmit() {
+                progressed = true;
+                self.send(transmit).await;
+            }
+            while let Some(event) = self.core.poll_event() {
+                progressed = true;
+                self.on_core_event(&event).await;
+                let _ = self.events.send(event);
+            }
+            if !progressed {
+                break;
             }
         }
-        while let Some(event) = self.core.poll_event() {
-            self.on_core_event(&event).await;
-            let _ = self.events.send(event);
+    }
+
+    async fn send(&mut self, transmit: crate::flow::Transmit) {
+        let Some(flow) = self.flows.flows.get(&transmit.flow).copied() else {
+            return;
+        };
+        let failed = match transmit.message.to_proto() {
+            Ok(message) => self
+                .transport
+                .send_on(flow, &message)
+                .await
+                .err()
+                .map(|e| e.to_string()),
+            Err(e) => Some(format!("message did not serialise: {e}")),
+        };
+        if let Some(reason) = failed {
+            tracing::warn!(%flow, reason, "send failed");
+            self.core.handle_transport_event(
+                now(),
+                TransportEvent::SendFailed {
+                    flow: transmit.flow,
+                    call_id: transmit.message.call_id().map(str::to_owned),
+                    reason,
+                },
+            );
         }
     }
 
@@ -298,6 +356,9 @@ impl Driver {
                     tracing::warn!(%call, error = %e, "remote SDP not usable: hanging up");
                     let _ = self.core.hangup(now(), *call);
                 }
+            }
+            Event::RemoteOffer { call, sdp } => {
+                self.answer_reoffer(*call, sdp.as_deref()).await;
             }
             Event::Ended { call, .. } | Event::Failed { call, .. } => {
                 if let Some(session) = self.media.remove(call).and_then(|m| m.session) {
