@@ -104,6 +104,22 @@ impl<'a> MessageRef<'a> {
         &self.layout
     }
 
+    /// The parsed input up to the end of the header section (skipped CRLFs included).
+    pub(crate) fn head_text(&self) -> &'a str {
+        self.head
+    }
+
+    /// Whether the bytes are already what the serializer would write: no skipped leading
+    /// CRLFs and exactly one `Content-Length`, equal to the body length.
+    pub(crate) fn is_canonical(&self) -> bool {
+        self.layout.message_start == 0
+            && self.count_lines(HeaderName::ContentLength) == 1
+            && self
+                .header(HeaderName::ContentLength)
+                .and_then(|v| v.parse::<usize>().ok())
+                == Some(self.body.len())
+    }
+
     /// A blank view for the parser to fill in place.
     #[inline]
     pub(crate) fn empty() -> Self {

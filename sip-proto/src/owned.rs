@@ -36,11 +36,7 @@ impl Message {
     pub fn parse(mut bytes: Vec<u8>) -> Result<Message> {
         let layout = {
             let msg = MessageRef::parse(&bytes)?;
-            let declared = msg.header(HeaderName::ContentLength);
-            let canonical = msg.layout().message_start == 0
-                && msg.count_lines(HeaderName::ContentLength) == 1
-                && declared.and_then(|v| v.parse::<usize>().ok()) == Some(msg.body().len());
-            if !canonical {
+            if !msg.is_canonical() {
                 return Message::from_ref(&msg);
             }
             Box::new(*msg.layout())
@@ -51,8 +47,17 @@ impl Message {
         Ok(Message { head, body, layout })
     }
 
-    /// Copies a borrowed message (serializing it with a correct `Content-Length`).
+    /// Copies a borrowed message. Canonical bytes (see [`Message::parse`]) are copied with
+    /// their offsets as they are; anything else is serialized with a correct
+    /// `Content-Length` and indexed again.
     pub fn from_ref(msg: &MessageRef<'_>) -> Result<Message> {
+        if msg.is_canonical() {
+            return Ok(Message {
+                head: msg.head_text().to_owned(),
+                body: msg.body().to_vec(),
+                layout: Box::new(*msg.layout()),
+            });
+        }
         let mut head = Vec::with_capacity(msg.head_str().len() + 32);
         write_start_line(&mut head, &msg.start_line());
         write_headers(
