@@ -234,8 +234,8 @@ pub struct UserAgentCore {
     registration: Registration,
     calls: Calls,
     transmits: VecDeque<Transmit>,
-    /// Client transactions started for one-off requests (MESSAGE, OPTIONS) by us.
-    standalone: HashMap<ClientKey, Method>,
+    /// Our MESSAGE requests in flight: the target, and the request for an auth retry.
+    standalone: HashMap<ClientKey, (String, SipMessage, crate::auth::AuthSession)>,
 }
 
 impl UserAgentCore {
@@ -446,7 +446,16 @@ impl UserAgentCore {
 
     /// Ends a call however far it got: CANCEL, 480, or BYE.
     pub fn hangup(&mut self, now: Instant, call: CallHandle) -> Result<()> {
-        let result = self.calls.hangup(now, &mut self.ctx, call);
+        let result = self.calls.hangup(now, &mut self.ctx, call, None);
+        self.flush();
+        result
+    }
+
+    /// Ends a call because its media failed (ICE failure, unusable answer): like
+    /// [`UserAgentCore::hangup`], reported as [`EndCause::MediaFailed`](crate::EndCause::MediaFailed).
+    pub fn end_for_media_failure(&mut self, now: Instant, call: CallHandle) -> Result<()> {
+        let why = Some((crate::EndedBy::System, crate::EndCause::MediaFailed));
+        let result = self.calls.hangup(now, &mut self.ctx, call, why);
         self.flush();
         result
     }
@@ -456,6 +465,22 @@ impl UserAgentCore {
     /// after the RFC 3261 §14.1 delay.
     pub fn reinvite(&mut self, now: Instant, call: CallHandle, sdp: &str) -> Result<()> {
         let result = self.calls.reinvite(now, &mut self.ctx, call, sdp);
+        self.flush();
+        result
+    }
+
+    /// Sends `digits` by SIP INFO (`application/dtmf-relay`), one request per digit spaced by
+    /// `duration` plus JsSIP's 500 ms gap.
+    pub fn send_info_dtmf(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        digits: &str,
+        duration: std::time::Duration,
+    ) -> Result<()> {
+        let result = self
+            .calls
+            .send_info_dtmf(now, &mut self.ctx, call, digits, duration);
         self.flush();
         result
     }
@@ -472,6 +497,33 @@ impl UserAgentCore {
         let result = self.calls.reject_reoffer(now, &mut self.ctx, call, status);
         self.flush();
         result
+    }
+
+    /// Sends a MESSAGE (RFC 3428) outside any dialog; the outcome arrives as
+    /// [`Event::MessageSent`].
+    pub fn send_message(
+        &mut self,
+        now: Instant,
+        target: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Result<()> {
+        let uri = crate::policy::normalize_target(target, self.ctx.config.domain())?;
+        let tag = self.ctx.random_token(10);
+        let call_id = self.ctx.random_token(22);
+        let mut request = SipMessage::request(Method::Message, uri.clone());
+        request.push_header("Max-Forwards", "70");
+        request.push_header("To", NameAddr::new(uri.clone()).to_string());
+        request.push_header("From", self.ctx.local_from(&tag));
+        request.push_header("Call-ID", call_id);
+        request.push_header("CSeq", "1 MESSAGE");
+        request.push_header("User-Agent", self.ctx.config.user_agent.clone());
+        request.set_body(content_type, body.as_bytes());
+        let (key, sent) = self.ctx.send_request(now, request)?;
+        self.standalone
+            .insert(key, (uri, sent, crate::auth::AuthSession::default()));
+        self.flush();
+        Ok(())
     }
 
     /// A snapshot of a call, `None` once it is gone.
@@ -493,11 +545,33 @@ impl UserAgentCore {
             self.registration.on_client_event(now, &mut self.ctx, event);
         } else if self.calls.owns(&key) {
             self.calls.on_client_event(now, &mut self.ctx, key, event);
-        } else if let Some(method) = self.standalone.get(&key) {
-            tracing::debug!(%method, ?event, "standalone request finished");
-            if !matches!(event, ClientEvent::Provisional(_)) {
-                self.standalone.remove(&key);
-            }
+        } else if let Some((to, request, mut auth)) = self.standalone.remove(&key) {
+            let status = match event {
+                ClientEvent::Provisional(_) => {
+                    self.standalone.insert(key, (to, request, auth));
+                    return;
+                }
+                ClientEvent::Final(response) => {
+                    let status = response.status();
+                    if matches!(status, Some(401 | 407)) {
+                        let mut retry = request;
+                        let seq = retry.cseq().map_or(1, |c| c.seq + 1);
+                        retry.set_header("CSeq", format!("{seq} MESSAGE"));
+                        let cnonce = self.ctx.random_token(16);
+                        if auth
+                            .answer(&mut retry, &response, &self.ctx.config.credentials, &cnonce)
+                            .is_ok()
+                            && let Ok((key, sent)) = self.ctx.send_request(now, retry)
+                        {
+                            self.standalone.insert(key, (to, sent, auth));
+                            return;
+                        }
+                    }
+                    status
+                }
+                ClientEvent::Timeout | ClientEvent::TransportError => None,
+            };
+            self.ctx.events.push_back(Event::MessageSent { to, status });
         }
     }
 

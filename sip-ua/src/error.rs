@@ -61,6 +61,12 @@ pub enum Error {
     /// The user agent has stopped.
     #[error("the user agent has stopped")]
     Stopped,
+    /// A character that is not a DTMF digit.
+    #[error("invalid DTMF digit {digit:?} (allowed: 0-9 * # A-D)")]
+    InvalidDtmf {
+        /// The character.
+        digit: char,
+    },
     /// Registration is switched off in the configuration (call-only mode).
     #[error("registration is disabled in the configuration")]
     RegistrationDisabled,

@@ -49,6 +49,8 @@ pub enum EndCause {
     TransportError,
     /// The peer answered the INVITE with a failure status.
     Failed,
+    /// The media session failed (ICE found no path, the SDP could not be applied).
+    MediaFailed,
 }
 
 impl EndCause {
@@ -64,6 +66,27 @@ impl EndCause {
             EndCause::Timeout => "timeout",
             EndCause::TransportError => "transport-error",
             EndCause::Failed => "failed",
+            EndCause::MediaFailed => "media-failed",
+        }
+    }
+}
+
+/// How a DTMF digit travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DtmfMethod {
+    /// RFC 4733 telephone-events in the RTP stream.
+    Rfc4733,
+    /// SIP INFO with an `application/dtmf-relay` body.
+    Info,
+}
+
+impl DtmfMethod {
+    /// `rfc4733` or `info`, as in JSON output and the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DtmfMethod::Rfc4733 => "rfc4733",
+            DtmfMethod::Info => "info",
         }
     }
 }
@@ -195,6 +218,22 @@ pub enum Event {
         status: Option<u16>,
         /// The reason phrase or a description.
         reason: String,
+    },
+    /// The peer sent a DTMF digit.
+    DtmfReceived {
+        /// The call.
+        call: CallHandle,
+        /// `0-9`, `*`, `#` or `A-D`.
+        digit: char,
+        /// How it came.
+        method: DtmfMethod,
+    },
+    /// The outcome of our MESSAGE.
+    MessageSent {
+        /// The target URI.
+        to: String,
+        /// The final status, `None` for a timeout or transport error.
+        status: Option<u16>,
     },
     /// A MESSAGE (RFC 3428) arrived.
     MessageReceived {

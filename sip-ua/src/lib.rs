@@ -52,7 +52,7 @@ pub use call::{CallInfo, Direction as CallDirection, Phase as CallPhase};
 pub use config::CoreConfig;
 pub use core::UserAgentCore;
 pub use error::{Error, Result};
-pub use event::{CallHandle, EndCause, EndedBy, Event, HoldSide};
+pub use event::{CallHandle, DtmfMethod, EndCause, EndedBy, Event, HoldSide};
 pub use flow::{FlowId, TimerConfig, Transmit, Transport, TransportEvent};
 pub use message::{Method, SipMessage, StartLine};
 

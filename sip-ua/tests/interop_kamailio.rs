@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sip_transport::{Backoff, TlsOptions, TrustRoots};
 use sip_ua::driver::{AgentEvents, AgentOptions, FixedSdpFactory, FixedSdpMedia, UserAgent};
-use sip_ua::{CoreConfig, Credentials, EndCause, EndedBy, Event, HoldSide};
+use sip_ua::{CoreConfig, Credentials, DtmfMethod, EndCause, EndedBy, Event, HoldSide};
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -228,6 +228,20 @@ async fn two_agents_call_each_other_through_kamailio_and_either_hangs_up() {
             matches!(e, Event::Confirmed { .. }).then_some(())
         })
         .await;
+        // DTMF by SIP INFO through the proxy.
+        call.send_dtmf("4#", DtmfMethod::Info).await.unwrap();
+        for expected in ['4', '#'] {
+            let digit = wait(&mut bob.events, "a DTMF digit", |e| match e {
+                Event::DtmfReceived {
+                    digit,
+                    method: DtmfMethod::Info,
+                    ..
+                } => Some(*digit),
+                _ => None,
+            })
+            .await;
+            assert_eq!(digit, expected);
+        }
         // Hold and resume by re-INVITE through the proxy.
         for held in [true, false] {
             if held {
@@ -334,6 +348,36 @@ async fn udp_agents_call_each_other_through_kamailio() {
         ended(&mut bob).await,
         (EndedBy::Remote, EndCause::RemoteBye)
     );
+    alice.ua.shutdown().await;
+    bob.ua.shutdown().await;
+}
+
+#[tokio::test]
+async fn message_through_kamailio() {
+    let Some((alice, mut bob)) = two_phones("5501", "5502", "ws://127.0.0.1:8080/ws").await else {
+        return;
+    };
+    let mut alice = alice;
+    alice
+        .ua
+        .send_message("5502", "text/plain", "door opened")
+        .await
+        .unwrap();
+    let body = wait(&mut bob.events, "the MESSAGE", |e| match e {
+        Event::MessageReceived { body, from, .. } => {
+            assert_eq!(from, "sip:5501@127.0.0.1");
+            Some(body.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(body, "door opened");
+    let status = wait(&mut alice.events, "the MESSAGE outcome", |e| match e {
+        Event::MessageSent { status, .. } => Some(*status),
+        _ => None,
+    })
+    .await;
+    assert_eq!(status, Some(200));
     alice.ua.shutdown().await;
     bob.ua.shutdown().await;
 }

@@ -82,6 +82,7 @@ pub(super) fn start(
         glare_retry: None,
         local_hold: false,
         remote_hold: false,
+        dtmf: Default::default(),
         remote_uri: from.uri,
         display_name: from.display,
     })

@@ -1,6 +1,7 @@
 //! Calls: the INVITE dialog usage both ways (RFC 3261 §13–15), with CANCEL, no-answer
 //! timeout, forking and the 2xx/ACK rules, on top of the transaction layer.
 
+mod in_dialog;
 mod incoming;
 mod outgoing;
 mod renegotiate;
@@ -124,6 +125,8 @@ pub(crate) struct Call {
     glare_retry: Option<(Instant, String)>,
     local_hold: bool,
     remote_hold: bool,
+    /// INFO digits still to send.
+    dtmf: in_dialog::DtmfQueue,
     remote_uri: String,
     display_name: Option<String>,
 }
@@ -211,6 +214,7 @@ impl Calls {
                         .as_ref()
                         .map(|o| o.next_at.min(o.give_up_at)),
                     c.glare_retry.as_ref().map(|(at, _)| *at),
+                    c.dtmf.next_at,
                 ]
             })
             .flatten()
@@ -235,6 +239,9 @@ impl Calls {
             }
             incoming::on_ok_timer(now, ctx, call, &mut self.by_key);
             renegotiate::on_timer(now, ctx, call, &mut self.by_key);
+            if call.dtmf.next_at.is_some_and(|t| t <= now) {
+                in_dialog::send_next(now, ctx, call, &mut self.by_key);
+            }
         }
         self.reap();
     }
@@ -354,6 +361,7 @@ impl Calls {
             Some(Method::Invite | Method::Update) => {
                 renegotiate::on_request(now, ctx, call, key, request);
             }
+            Some(Method::Info) => in_dialog::on_info(now, ctx, call, key, request),
             _ => {
                 if let Some(mut response) = ctx.response_for(key, 501, None) {
                     response.push_header("Allow", crate::core::ALLOW);
@@ -436,6 +444,22 @@ impl Calls {
         renegotiate::start(now, ctx, call, sdp, &mut self.by_key)
     }
 
+    /// Queues DTMF digits to send by SIP INFO.
+    pub(crate) fn send_info_dtmf(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        digits: &str,
+        duration: Duration,
+    ) -> Result<()> {
+        let call = self
+            .calls
+            .get_mut(&handle)
+            .ok_or(Error::UnknownCall { call: handle })?;
+        in_dialog::queue_dtmf(now, ctx, call, digits, duration, &mut self.by_key)
+    }
+
     /// Answers the peer's pending re-offer.
     pub(crate) fn answer_reoffer(
         &mut self,
@@ -461,7 +485,13 @@ impl Calls {
     }
 
     /// `hangup(call)`: CANCEL, reject or BYE depending on the state.
-    pub(crate) fn hangup(&mut self, now: Instant, ctx: &mut Ctx, handle: CallHandle) -> Result<()> {
+    pub(crate) fn hangup(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        why: Option<(EndedBy, EndCause)>,
+    ) -> Result<()> {
         let call = self
             .calls
             .get_mut(&handle)
@@ -476,20 +506,24 @@ impl Calls {
             }
             (Direction::Outgoing, Phase::Calling) => {
                 outgoing::cancel(now, ctx, call, &mut self.by_key);
-                end(ctx, call, EndedBy::Local, EndCause::LocalCancel);
+                let (by, cause) = why.unwrap_or((EndedBy::Local, EndCause::LocalCancel));
+                end(ctx, call, by, cause);
             }
             (Direction::Incoming, Phase::Calling) => {
                 // JsSIP's default for terminating an unanswered incoming call.
                 incoming::final_response(now, ctx, call, 480);
-                end(ctx, call, EndedBy::Local, EndCause::Rejected);
+                let (by, cause) = why.unwrap_or((EndedBy::Local, EndCause::Rejected));
+                end(ctx, call, by, cause);
             }
             (_, Phase::Answering) => {
                 call.bye_after_ack = true;
-                end(ctx, call, EndedBy::Local, EndCause::LocalBye);
+                let (by, cause) = why.unwrap_or((EndedBy::Local, EndCause::LocalBye));
+                end(ctx, call, by, cause);
             }
             (_, Phase::Confirmed) => {
                 send_bye(now, ctx, call, &mut self.by_key);
-                end(ctx, call, EndedBy::Local, EndCause::LocalBye);
+                let (by, cause) = why.unwrap_or((EndedBy::Local, EndCause::LocalBye));
+                end(ctx, call, by, cause);
             }
         }
         self.reap();
@@ -517,10 +551,14 @@ pub(crate) fn send_in_dialog(
     ctx: &mut Ctx,
     call: &mut Call,
     method: Method,
+    body: Option<(&str, &[u8])>,
     by_key: &mut HashMap<ClientKey, CallHandle>,
 ) -> Option<ClientKey> {
     let dialog = call.dialog.as_mut()?;
-    let request = dialog.request(method, None);
+    let mut request = dialog.request(method, None);
+    if let Some((content_type, body)) = body {
+        request.set_body(content_type, body);
+    }
     let (key, sent) = ctx.send_request(now, request).ok()?;
     call.requests.insert(key.clone(), sent);
     by_key.insert(key.clone(), call.handle);
@@ -533,7 +571,7 @@ pub(crate) fn send_bye(
     call: &mut Call,
     by_key: &mut HashMap<ClientKey, CallHandle>,
 ) {
-    if send_in_dialog(now, ctx, call, Method::Bye, by_key).is_none() {
+    if send_in_dialog(now, ctx, call, Method::Bye, None, by_key).is_none() {
         tracing::warn!(call = %call.handle, "BYE could not be sent (no flow)");
     }
 }

@@ -67,6 +67,7 @@ pub(super) fn start(
         glare_retry: None,
         local_hold: false,
         remote_hold: false,
+        dtmf: Default::default(),
         remote_uri: target.to_owned(),
         display_name: None,
     })

@@ -13,7 +13,7 @@ pub use media::{FixedSdpFactory, FixedSdpMedia, MediaFactory, WebRtcFactory};
 
 use crate::config::CoreConfig;
 use crate::error::{Error, Result};
-use crate::event::{CallHandle, Event};
+use crate::event::{CallHandle, DtmfMethod, Event};
 
 /// What [`UserAgent::start`] needs.
 #[derive(Debug, Clone)]
@@ -61,6 +61,18 @@ pub(crate) enum Command {
     Hold {
         call: CallHandle,
         hold: bool,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Dtmf {
+        call: CallHandle,
+        digits: String,
+        method: DtmfMethod,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Message {
+        target: String,
+        content_type: String,
+        body: String,
         reply: oneshot::Sender<Result<()>>,
     },
     Shutdown(oneshot::Sender<()>),
@@ -167,6 +179,19 @@ impl Call {
         .await
     }
 
+    /// Sends DTMF digits in the RTP stream (RFC 4733) or by SIP INFO.
+    pub async fn send_dtmf(&self, digits: &str, method: DtmfMethod) -> Result<()> {
+        let call = self.handle;
+        let digits = digits.to_owned();
+        ask(&self.commands, |reply| Command::Dtmf {
+            call,
+            digits,
+            method,
+            reply,
+        })
+        .await
+    }
+
     /// Ends the call however far it got.
     pub async fn hangup(&self) -> Result<()> {
         let call = self.handle;
@@ -220,6 +245,19 @@ impl UserAgent {
         let target = target.to_owned();
         let handle = ask(&self.commands, |reply| Command::Call { target, reply }).await?;
         Ok(self.call_handle(handle))
+    }
+
+    /// Sends a MESSAGE (RFC 3428); the outcome arrives as [`Event::MessageSent`].
+    pub async fn send_message(&self, target: &str, content_type: &str, body: &str) -> Result<()> {
+        let (target, content_type, body) =
+            (target.to_owned(), content_type.to_owned(), body.to_owned());
+        ask(&self.commands, |reply| Command::Message {
+            target,
+            content_type,
+            body,
+            reply,
+        })
+        .await
     }
 
     /// A handle on a call announced by an event (e.g. [`Event::IncomingCall`]).

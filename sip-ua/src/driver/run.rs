@@ -5,14 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sip_media::{AnswerKind, MediaSession};
+use sip_media::{AnswerKind, MediaEvent, MediaSession};
 use sip_transport::{Flow, Transport, TransportEvent as WireEvent, TransportEvents, TransportKind};
 use tokio::sync::mpsc;
 
 use super::{Command, MediaFactory};
 use crate::UserAgentCore;
 use crate::error::{Error, Result};
-use crate::event::{CallHandle, Event};
+use crate::event::{CallHandle, DtmfMethod, Event};
 use crate::flow::{FlowId, Transport as Kind, TransportEvent};
 use crate::message::SipMessage;
 
@@ -61,6 +61,8 @@ struct CallMedia {
 }
 
 struct Driver {
+    /// Events of every call's media session, tagged with the call.
+    media_events: mpsc::UnboundedSender<(CallHandle, MediaEvent)>,
     core: UserAgentCore,
     transport: Transport,
     flows: Flows,
@@ -78,7 +80,9 @@ pub(super) async fn run(
     events: mpsc::UnboundedSender<Event>,
     factory: Arc<dyn MediaFactory>,
 ) {
+    let (media_events, mut media_rx) = mpsc::unbounded_channel();
     let mut driver = Driver {
+        media_events,
         core,
         transport,
         flows: Flows::default(),
@@ -112,6 +116,7 @@ pub(super) async fn run(
                     return;
                 }
             },
+            Some((call, event)) = media_rx.recv() => driver.on_media(call, event),
             () = sleep => driver.core.handle_timeout(now()),
         }
         driver.flush().await;
@@ -182,8 +187,72 @@ impl Driver {
             Command::Hold { call, hold, reply } => {
                 let _ = reply.send(self.hold(call, hold).await);
             }
+            Command::Dtmf {
+                call,
+                digits,
+                method,
+                reply,
+            } => {
+                let result = match method {
+                    DtmfMethod::Info => self.core.send_info_dtmf(
+                        now(),
+                        call,
+                        &digits,
+                        Duration::from_millis(u64::from(sip_media::DEFAULT_DTMF_DURATION_MS)),
+                    ),
+                    _ => match self.media.get(&call).and_then(|m| m.session.clone()) {
+                        Some(session) => session.send_dtmf(&digits).map_err(media_error),
+                        None => Err(Error::UnknownCall { call }),
+                    },
+                };
+                let _ = reply.send(result);
+            }
+            Command::Message {
+                target,
+                content_type,
+                body,
+                reply,
+            } => {
+                let _ = reply.send(self.core.send_message(now(), &target, &content_type, &body));
+            }
             Command::Shutdown(_) => {}
         }
+    }
+
+    fn on_media(&mut self, call: CallHandle, event: MediaEvent) {
+        match event {
+            MediaEvent::DtmfReceived(digit) => {
+                let _ = self.events.send(Event::DtmfReceived {
+                    call,
+                    digit,
+                    method: DtmfMethod::Rfc4733,
+                });
+            }
+            MediaEvent::Failed(reason) => {
+                tracing::warn!(%call, reason, "media failed: ending the call");
+                let _ = self.core.end_for_media_failure(now(), call);
+            }
+            other => tracing::debug!(%call, ?other, "media event"),
+        }
+    }
+
+    /// Forwards a session's events into the driver loop until the session closes.
+    fn watch(&self, call: CallHandle, session: &Arc<dyn MediaSession>) {
+        let mut events = session.events();
+        let sink = self.media_events.clone();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) => {
+                        if sink.send((call, event)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
     }
 
     async fn call(&mut self, target: &str) -> Result<CallHandle> {
@@ -197,6 +266,7 @@ impl Driver {
         };
         match self.core.invite(now(), target, Some(&offer)) {
             Ok(handle) => {
+                self.watch(handle, &session);
                 self.media.insert(
                     handle,
                     CallMedia {
@@ -237,6 +307,7 @@ impl Driver {
             }
         };
         self.core.answer(now(), call, Some(&sdp))?;
+        self.watch(call, &session);
         if let Some(media) = self.media.get_mut(&call) {
             media.session = Some(session);
         }
@@ -354,7 +425,7 @@ impl Driver {
                     && let Err(e) = session.apply_answer(sdp, kind).await
                 {
                     tracing::warn!(%call, error = %e, "remote SDP not usable: hanging up");
-                    let _ = self.core.hangup(now(), *call);
+                    let _ = self.core.end_for_media_failure(now(), *call);
                 }
             }
             Event::RemoteOffer { call, sdp } => {
