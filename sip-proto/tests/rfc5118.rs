@@ -6,9 +6,6 @@
 //! `Content-Length` values (268, 181, 236) do not match the bodies as printed (251, 189 and
 //! 245 bytes with CRLF line ends); these messages test IPv6 addresses, not framing, so the
 //! transcription carries the true length.
-//!
-//! Not covered yet: §4.10's `ipv6-bug-abnf-3-colons` (`[2001:db8:::192.0.2.1]`), which RFC 5118
-//! says an implementation must tolerate; the URI host parser currently refuses it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -349,4 +346,31 @@ fn s4_10_ipv6_correct_abnf_two_colons() {
     );
     let msg = accept(&bytes);
     assert_eq!(ruri_host(&msg).0, Host::Ipv6(v6("2001:db8::c000:201")));
+}
+
+/// §4.10 ipv6-bug-abnf-3-colons: RFC 3261's ABNF let a third colon stand before an IPv4 suffix;
+/// RFC 5118 (and RFC 5954, which fixed the ABNF) ask parsers to be liberal and accept it as the
+/// same address as the two-colon form.
+#[test]
+fn s4_10_ipv6_bug_abnf_three_colons() {
+    let bytes = message(
+        &[
+            "OPTIONS sip:user@[2001:db8:::192.0.2.1] SIP/2.0",
+            "To: sip:user@[2001:db8:::192.0.2.1]",
+            "From: sip:user@example.com;tag=810x2",
+            "Via: SIP/2.0/UDP lab1.east.example.com;branch=z9hG4bKas3-111",
+            "Call-ID: G9559905523997077@hlau_4100",
+            "CSeq: 689 OPTIONS",
+            "Max-Forwards: 70",
+        ],
+        &[],
+    );
+    let msg = accept(&bytes);
+    assert_eq!(ruri_host(&msg).0, Host::Ipv6(v6("2001:db8::c000:201")));
+    let to = msg.to().expect("To").expect("typed To");
+    let two_colons = Uri::parse("sip:user@[2001:db8::192.0.2.1]").unwrap();
+    assert!(
+        to.uri.rfc_eq(&two_colons),
+        "three-colon form equals the two-colon form"
+    );
 }
