@@ -112,3 +112,39 @@ impl CoreConfig {
             .unwrap_or_else(|| format!("sip:{}", self.domain()))
     }
 }
+
+impl CoreConfig {
+    /// The core options of a resolved sip-config [`PhoneConfig`](sip_config::PhoneConfig):
+    /// account, credentials, registration switch and expiry.
+    ///
+    /// ```
+    /// use sip_config::{Account, PhoneConfig, Secret, TransportConfig};
+    ///
+    /// let phone = PhoneConfig::new(
+    ///     Account::new("sip:201@pbx.example.com", "201", Secret::new("pw")),
+    ///     TransportConfig::new("wss://pbx.example.com/ws"),
+    /// );
+    /// let core = sip_ua::CoreConfig::from_phone(&phone);
+    /// assert_eq!(core.domain(), "pbx.example.com");
+    /// assert_eq!(core.register_expires, 600);
+    /// assert!(!format!("{core:?}").contains("pw\""));
+    /// ```
+    pub fn from_phone(phone: &sip_config::PhoneConfig) -> CoreConfig {
+        let aor = if phone.account.aor.contains(':') {
+            phone.account.aor.clone()
+        } else {
+            format!("sip:{}", phone.account.aor)
+        };
+        let mut core = CoreConfig::new(
+            aor,
+            Credentials::new(
+                phone.account.auth_user.clone(),
+                phone.account.password.expose(),
+            ),
+        );
+        core.display_name = phone.account.display_name.clone();
+        core.register = phone.registration.enabled;
+        core.register_expires = phone.registration.expires_secs;
+        core
+    }
+}

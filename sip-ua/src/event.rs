@@ -135,6 +135,13 @@ pub enum Event {
         /// When the next automatic attempt is made, if any.
         retry_in: Option<Duration>,
     },
+    /// We started a call.
+    OutgoingCall {
+        /// The call.
+        call: CallHandle,
+        /// The target URI.
+        remote_uri: String,
+    },
     /// A new incoming call.
     IncomingCall {
         /// The call.

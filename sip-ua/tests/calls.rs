@@ -49,11 +49,20 @@ fn basic_call_invite_ringing_answer_ack_and_bye() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.events_a, [Event::Ringing { call }]);
+    assert_eq!(
+        p.events_a,
+        [
+            Event::OutgoingCall {
+                call,
+                remote_uri: "sip:bob@example.com".into()
+            },
+            Event::Ringing { call }
+        ]
+    );
     p.b.answer(p.now, callee, Some(ANSWER)).unwrap();
     p.pump();
     assert_eq!(
-        p.events_a[1..],
+        p.events_a[2..],
         [
             Event::RemoteAnswer {
                 call,

@@ -33,6 +33,16 @@ fn start(
     server: &str,
     run_dir: &std::path::Path,
 ) -> (UserAgent, AgentEvents) {
+    start_with(user, password, server, run_dir, |_| {})
+}
+
+fn start_with(
+    user: &str,
+    password: &str,
+    server: &str,
+    run_dir: &std::path::Path,
+    adjust: impl FnOnce(&mut AgentOptions),
+) -> (UserAgent, AgentEvents) {
     // `RUST_LOG=sip::wire=debug` shows every message.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -55,6 +65,7 @@ fn start(
             min: Duration::from_millis(200),
             max: Duration::from_secs(1),
         });
+    adjust(&mut options);
     let media = Arc::new(FixedSdpFactory::new(FixedSdpMedia::loopback_sdp()));
     UserAgent::start(options, media).expect("user agent starts")
 }
@@ -380,4 +391,44 @@ async fn message_through_kamailio() {
     assert_eq!(status, Some(200));
     alice.ua.shutdown().await;
     bob.ua.shutdown().await;
+}
+
+#[tokio::test]
+async fn auto_dial_after_registration_and_auto_answer() {
+    let Some(run_dir) = interop() else { return };
+    let (bob_ua, mut bob_events) =
+        start_with("5602", PASSWORD, "ws://127.0.0.1:8080/ws", &run_dir, |o| {
+            o.auto_answer.policy = sip_config::AutoAnswerPolicy::Always;
+        });
+    registered(&mut bob_events).await;
+    let (alice_ua, mut alice_events) =
+        start_with("5601", PASSWORD, "ws://127.0.0.1:8080/ws", &run_dir, |o| {
+            o.auto_dial = Some("5602".into());
+        });
+    registered(&mut alice_events).await;
+    let remote = wait(&mut alice_events, "the auto-dialled call", |e| match e {
+        Event::OutgoingCall { remote_uri, .. } => Some(remote_uri.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(remote, "sip:5602@127.0.0.1");
+    wait(&mut bob_events, "the auto-answered call", |e| {
+        matches!(e, Event::Confirmed { .. }).then_some(())
+    })
+    .await;
+    wait(&mut alice_events, "the answer", |e| {
+        matches!(e, Event::Confirmed { .. }).then_some(())
+    })
+    .await;
+    alice_ua.shutdown().await;
+    assert_eq!(
+        wait(&mut bob_events, "the end", |e| match e {
+            Event::Ended { cause, .. } => Some(*cause),
+            _ => None,
+        })
+        .await,
+        EndCause::RemoteBye,
+        "shutdown hangs up"
+    );
+    bob_ua.shutdown().await;
 }

@@ -288,6 +288,10 @@ impl Calls {
     ) -> Result<CallHandle> {
         let handle = self.allocate();
         let call = outgoing::start(now, ctx, handle, target, sdp, &mut self.by_key)?;
+        ctx.events.push_back(Event::OutgoingCall {
+            call: handle,
+            remote_uri: target.to_owned(),
+        });
         self.insert(call);
         Ok(handle)
     }

@@ -22,15 +22,44 @@ pub struct AgentOptions {
     pub core: CoreConfig,
     /// Where and how to connect.
     pub transport: sip_transport::TransportConfig,
+    /// Which incoming calls are answered without asking (openHAB and SIP Core rules).
+    pub auto_answer: sip_config::AutoAnswer,
+    /// A target called 1 s after registering (or after connecting when registration is off).
+    pub auto_dial: Option<String>,
 }
 
 impl AgentOptions {
+    /// Options from a resolved sip-config [`PhoneConfig`](sip_config::PhoneConfig): the
+    /// account, every server URL (fail-over in order) and the keep-alive interval.
+    pub fn from_phone(phone: &sip_config::PhoneConfig) -> Option<AgentOptions> {
+        let mut urls = phone.transport.urls.iter();
+        let mut transport = sip_transport::TransportConfig::new(urls.next()?.clone());
+        for url in urls {
+            transport = transport.with_server(sip_transport::WeightedServer::new(url.clone()));
+        }
+        if let Some(ms) = phone.transport.keepalive_interval_ms {
+            let keep_alive = sip_transport::KeepAlive {
+                interval: (ms > 0).then(|| std::time::Duration::from_millis(u64::from(ms))),
+                ..Default::default()
+            };
+            transport = transport.with_keep_alive(keep_alive);
+        }
+        Some(AgentOptions {
+            core: CoreConfig::from_phone(phone),
+            transport,
+            auto_answer: phone.auto_answer.clone(),
+            auto_dial: phone.auto_dial.clone(),
+        })
+    }
+
     /// Options for an account reached through one server URL (`ws://…`, `wss://…`,
     /// `sip:host;transport=udp` …).
     pub fn new(core: CoreConfig, server: impl Into<String>) -> AgentOptions {
         AgentOptions {
             core,
             transport: sip_transport::TransportConfig::new(server),
+            auto_answer: sip_config::AutoAnswer::default(),
+            auto_dial: None,
         }
     }
 }
@@ -213,8 +242,13 @@ impl UserAgent {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
         let core = crate::UserAgentCore::new(options.core);
+        let policy = run::Policy {
+            auto_answer: options.auto_answer,
+            auto_dial: options.auto_dial,
+        };
         let task = tokio::spawn(run::run(
             core,
+            policy,
             transport,
             transport_events,
             command_rx,

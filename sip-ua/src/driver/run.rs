@@ -54,6 +54,15 @@ impl Flows {
     }
 }
 
+/// How long after registering (or connecting, without registration) auto-dial calls.
+const AUTO_DIAL_DELAY: Duration = Duration::from_secs(1);
+
+/// The configured automatic behaviours.
+pub(super) struct Policy {
+    pub(super) auto_answer: sip_config::AutoAnswer,
+    pub(super) auto_dial: Option<String>,
+}
+
 /// Media of one call.
 struct CallMedia {
     session: Option<Arc<dyn MediaSession>>,
@@ -61,6 +70,9 @@ struct CallMedia {
 }
 
 struct Driver {
+    policy: Policy,
+    /// When auto-dial fires (once per user agent).
+    auto_dial_at: Option<tokio::time::Instant>,
     /// Events of every call's media session, tagged with the call.
     media_events: mpsc::UnboundedSender<(CallHandle, MediaEvent)>,
     core: UserAgentCore,
@@ -74,6 +86,7 @@ struct Driver {
 
 pub(super) async fn run(
     core: UserAgentCore,
+    policy: Policy,
     transport: Transport,
     mut wire: TransportEvents,
     mut commands: mpsc::UnboundedReceiver<Command>,
@@ -82,6 +95,8 @@ pub(super) async fn run(
 ) {
     let (media_events, mut media_rx) = mpsc::unbounded_channel();
     let mut driver = Driver {
+        policy,
+        auto_dial_at: None,
         media_events,
         core,
         transport,
@@ -92,10 +107,20 @@ pub(super) async fn run(
         events,
     };
     loop {
-        let deadline = driver.core.poll_timeout();
+        let deadline = driver
+            .core
+            .poll_timeout()
+            .map(tokio::time::Instant::from_std);
+        let dial_at = driver.auto_dial_at;
         let sleep = async {
             match deadline {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let dial = async {
+            match dial_at {
+                Some(at) => tokio::time::sleep_until(at).await,
                 None => std::future::pending().await,
             }
         };
@@ -118,6 +143,7 @@ pub(super) async fn run(
             },
             Some((call, event)) = media_rx.recv() => driver.on_media(call, event),
             () = sleep => driver.core.handle_timeout(now()),
+            () = dial => driver.auto_dial().await,
         }
         driver.flush().await;
     }
@@ -216,6 +242,16 @@ impl Driver {
                 let _ = reply.send(self.core.send_message(now(), &target, &content_type, &body));
             }
             Command::Shutdown(_) => {}
+        }
+    }
+
+    async fn auto_dial(&mut self) {
+        self.auto_dial_at = None;
+        if let Some(target) = self.policy.auto_dial.take() {
+            tracing::info!(target, "auto-dial");
+            if let Err(e) = self.call(&target).await {
+                tracing::warn!(target, error = %e, "auto-dial failed");
+            }
         }
     }
 
@@ -405,7 +441,10 @@ impl Driver {
     async fn on_core_event(&mut self, event: &Event) {
         match event {
             Event::IncomingCall {
-                call, remote_sdp, ..
+                call,
+                remote_sdp,
+                remote_uri,
+                ..
             } => {
                 self.media.insert(
                     *call,
@@ -414,6 +453,25 @@ impl Driver {
                         remote_offer: remote_sdp.clone(),
                     },
                 );
+                let (user, host) = crate::values::uri_user_host(remote_uri)
+                    .map(|(user, host)| (user.unwrap_or(""), host))
+                    .unwrap_or(("", ""));
+                if self.policy.auto_answer.should_answer(user, host) {
+                    tracing::info!(%call, remote_uri, "auto-answer");
+                    if let Err(e) = self.answer(*call).await {
+                        tracing::warn!(%call, error = %e, "auto-answer failed");
+                    }
+                }
+            }
+            Event::Registered { .. } | Event::TransportConnected { .. }
+                if self.policy.auto_dial.is_some() && self.auto_dial_at.is_none() =>
+            {
+                // Without registration the connection is the signal to dial.
+                let ready =
+                    matches!(event, Event::Registered { .. }) || !self.core.config().register;
+                if ready {
+                    self.auto_dial_at = Some(tokio::time::Instant::now() + AUTO_DIAL_DELAY);
+                }
             }
             Event::EarlyMedia { call, sdp } | Event::RemoteAnswer { call, sdp } => {
                 let kind = if matches!(event, Event::EarlyMedia { .. }) {
