@@ -432,3 +432,88 @@ async fn auto_dial_after_registration_and_auto_answer() {
     );
     bob_ua.shutdown().await;
 }
+
+/// A Kamailio of this test's own on other ports (so restarting it disturbs no other test),
+/// stopped by its PID.
+struct OwnKamailio {
+    pid: u32,
+    dir: PathBuf,
+    ports: [u16; 4],
+}
+
+impl OwnKamailio {
+    fn start(dir: PathBuf, ports: [u16; 4]) -> OwnKamailio {
+        std::fs::create_dir_all(&dir).expect("run dir");
+        let pid = Self::spawn(&dir, ports);
+        OwnKamailio { pid, dir, ports }
+    }
+
+    fn spawn(dir: &std::path::Path, ports: [u16; 4]) -> u32 {
+        let root = std::env::var("SIPLINE_ROOT").map_or_else(
+            |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
+            PathBuf::from,
+        );
+        let output = std::process::Command::new(root.join("interop/kamailio/start"))
+            .arg(dir)
+            .env("KAMAILIO_SIP_PORT", ports[0].to_string())
+            .env("KAMAILIO_TLS_PORT", ports[1].to_string())
+            .env("KAMAILIO_WS_PORT", ports[2].to_string())
+            .env("KAMAILIO_WSS_PORT", ports[3].to_string())
+            .output()
+            .expect("run interop/kamailio/start");
+        assert!(
+            output.status.success(),
+            "kamailio start failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("a PID on the last line")
+    }
+
+    fn stop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status();
+        let deadline = std::time::Instant::now() + LIMIT;
+        while std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn restart(&mut self) {
+        self.pid = Self::spawn(&self.dir, self.ports);
+    }
+}
+
+impl Drop for OwnKamailio {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn registers_again_after_kamailio_restarts() {
+    let Some(run_dir) = interop() else { return };
+    let own_dir = run_dir.join("ua-restart");
+    let mut kamailio = OwnKamailio::start(own_dir.clone(), [35060, 35061, 38080, 38443]);
+    let (ua, mut events) = start("5701", PASSWORD, "ws://127.0.0.1:38080/ws", &own_dir);
+    registered(&mut events).await;
+    kamailio.stop();
+    wait(&mut events, "the disconnection", |e| {
+        matches!(e, Event::TransportDisconnected { .. }).then_some(())
+    })
+    .await;
+    kamailio.restart();
+    wait(&mut events, "the reconnection", |e| {
+        matches!(e, Event::TransportConnected { .. }).then_some(())
+    })
+    .await;
+    registered(&mut events).await;
+    ua.shutdown().await;
+}
