@@ -135,6 +135,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// [`crate::Transport::start`] was called outside a tokio runtime.
+    #[error("sip-transport needs a tokio runtime: call Transport::start inside one")]
+    NoRuntime,
     /// The transport was closed by [`crate::Transport::close`] or dropped.
     #[error("transport closed")]
     Closed,

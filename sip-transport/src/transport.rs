@@ -61,6 +61,7 @@ impl Transport {
     /// Checks the configuration, then starts connecting in a background task (must be called
     /// inside a tokio runtime). Progress arrives as [`TransportEvent`]s.
     pub fn start(config: TransportConfig) -> Result<(Transport, TransportEvents)> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let targets = config
             .servers
             .iter()
@@ -103,7 +104,7 @@ impl Transport {
             events: event_tx,
             counters: counters.clone(),
         };
-        let task = tokio::spawn(driver.run());
+        let task = runtime.spawn(driver.run());
         Ok((
             Transport {
                 commands: command_tx,

@@ -438,3 +438,9 @@ async fn a_server_that_never_finishes_the_tls_handshake_times_out() {
     }
     holder.abort();
 }
+
+#[test]
+fn starting_outside_a_runtime_is_an_error_not_a_panic() {
+    let error = Transport::start(quick("ws://127.0.0.1:9/ws")).unwrap_err();
+    assert!(matches!(error, Error::NoRuntime), "{error}");
+}
