@@ -414,9 +414,9 @@ async fn ws_client_reconnects_after_a_kamailio_restart_within_the_backoff_bound(
         }
     };
     let took = restarted.elapsed();
-    // The longest wait is one back-off delay plus one connect.
+    // The longest wait is one back-off delay plus one connect (slack for a loaded 2-core CI).
     assert!(
-        took <= backoff.max + Duration::from_millis(700),
+        took <= backoff.max + Duration::from_millis(1000),
         "reconnected after {took:?}"
     );
     // And the new connection works.
@@ -465,8 +465,9 @@ async fn keepalive_reports_a_frozen_kamailio_within_interval_plus_timeout() {
     }
     let took = frozen.elapsed();
     let bound = keep_alive.interval.unwrap() + keep_alive.pong_timeout;
+    // Slack: timer and scheduling latency on a loaded machine.
     assert!(
-        took <= bound + Duration::from_millis(200),
+        took <= bound + Duration::from_millis(400),
         "detected after {took:?}, bound {bound:?}"
     );
     transport.close().await;
