@@ -38,6 +38,9 @@ pub struct CoreConfig {
     pub timers: TimerConfig,
     /// How long an outgoing call may ring before we cancel it (default 60 s).
     pub no_answer_timeout: Duration,
+    /// The RFC 4028 session interval we ask for (default 90 s like JsSIP); `None` switches
+    /// session timers off.
+    pub session_expires: Option<Duration>,
     /// The first failure back-off (RFC 5626 §4.5 base time, default 30 s).
     pub retry_base: Duration,
     /// The longest failure back-off (default 1800 s).
@@ -61,6 +64,7 @@ impl CoreConfig {
             user_agent: concat!("Sipline/", env!("CARGO_PKG_VERSION")).to_owned(),
             timers: TimerConfig::default(),
             no_answer_timeout: Duration::from_secs(60),
+            session_expires: Some(Duration::from_secs(90)),
             retry_base: Duration::from_secs(30),
             retry_max: Duration::from_secs(1800),
             rng_seed: None,

@@ -25,7 +25,7 @@ pub(crate) const ALLOW: &str =
     "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, REFER, NOTIFY";
 
 /// The option tags we support (Require of anything else gets 420).
-pub(crate) const SUPPORTED: &[&str] = &["path", "outbound", "gruu"];
+pub(crate) const SUPPORTED: &[&str] = &["path", "outbound", "gruu", "timer"];
 
 /// The flow requests are sent on.
 #[derive(Debug, Clone)]

@@ -51,6 +51,8 @@ pub enum EndCause {
     Failed,
     /// The media session failed (ICE found no path, the SDP could not be applied).
     MediaFailed,
+    /// The RFC 4028 session timer ran out without a refresh from the peer.
+    SessionExpired,
 }
 
 impl EndCause {
@@ -67,6 +69,7 @@ impl EndCause {
             EndCause::TransportError => "transport-error",
             EndCause::Failed => "failed",
             EndCause::MediaFailed => "media-failed",
+            EndCause::SessionExpired => "session-expired",
         }
     }
 }

@@ -194,3 +194,78 @@ fn a_rejected_reoffer_keeps_the_call() {
     p.pump();
     assert_eq!((p.a.active_calls(), p.b.active_calls()), (0, 0));
 }
+
+#[test]
+fn session_timer_refreshed_by_update_keeps_the_call_and_a_missing_refresh_ends_it() {
+    let (mut p, call, callee) = established(Transport::Ws);
+    // Bob's 200 set the timer (90 s, Alice refreshes).
+    p.run_until(secs(200));
+    let updates: Vec<_> = p
+        .log
+        .iter()
+        .filter(|(_, s, m)| *s == Side::A && m.method() == Some(&Method::Update))
+        .map(|(t, _, m)| (t.as_secs(), m.header("Session-Expires").map(str::to_owned)))
+        .collect();
+    assert_eq!(
+        updates,
+        [
+            (45, Some("90;refresher=uac".to_owned())),
+            (90, Some("90;refresher=uac".to_owned())),
+            (135, Some("90;refresher=uac".to_owned())),
+            (180, Some("90;refresher=uac".to_owned())),
+        ]
+    );
+    assert!(
+        !p.events_a
+            .iter()
+            .chain(&p.events_b)
+            .any(|e| matches!(e, Event::Ended { .. }))
+    );
+    // Alice's refreshes stop reaching Bob: he ends the call 60 s after the last one.
+    p.drop = Box::new(|side, m| side == Side::A && m.method() == Some(&Method::Update));
+    p.run_until(secs(300));
+    assert!(p.events_b.contains(&Event::Ended {
+        call: callee,
+        by: sip_ua::EndedBy::System,
+        cause: sip_ua::EndCause::SessionExpired
+    }));
+    let bye_at = p
+        .log
+        .iter()
+        .find(|(_, s, m)| *s == Side::B && m.method() == Some(&Method::Bye))
+        .map(|(t, _, _)| t.as_secs());
+    assert_eq!(bye_at, Some(240), "60 s after the refresh at 180 s");
+    assert!(
+        p.events_a
+            .iter()
+            .any(|e| matches!(e, Event::Ended { call: c, .. } if *c == call))
+    );
+}
+
+#[test]
+fn the_answer_carries_session_expires_and_require_timer() {
+    let mut p = Pair::new(Transport::Ws);
+    p.a.invite(p.now, "bob", Some(OFFER)).unwrap();
+    p.pump();
+    let invite = &p.log[0].2;
+    assert_eq!(invite.header("Session-Expires"), Some("90"));
+    assert!(invite.header("Supported").unwrap().contains("timer"));
+    let callee = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingCall { call, .. } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    p.b.answer(p.now, callee, Some(ANSWER)).unwrap();
+    p.pump();
+    let ok = &p
+        .log
+        .iter()
+        .find(|(_, _, m)| m.status() == Some(200))
+        .unwrap()
+        .2;
+    assert_eq!(ok.header("Session-Expires"), Some("90;refresher=uac"));
+    assert_eq!(ok.header("Require"), Some("timer"));
+}

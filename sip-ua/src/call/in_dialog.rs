@@ -90,7 +90,7 @@ pub(crate) fn send_next(
     let duration = call.dtmf.duration;
     let body = dtmf_body(digit, duration);
     let body = Some(("application/dtmf-relay", body.as_bytes()));
-    if send_in_dialog(now, ctx, call, Method::Info, body, by_key).is_none() {
+    if send_in_dialog(now, ctx, call, Method::Info, body, &[], by_key).is_none() {
         tracing::warn!(call = %call.handle, "INFO could not be sent");
     }
     if !call.dtmf.digits.is_empty() {

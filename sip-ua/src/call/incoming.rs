@@ -83,6 +83,7 @@ pub(super) fn start(
         local_hold: false,
         remote_hold: false,
         dtmf: Default::default(),
+        session_timer: None,
         remote_uri: from.uri,
         display_name: from.display,
     })
@@ -128,7 +129,9 @@ pub(super) fn answer(
             })?;
     ok.push_header("Contact", contact);
     ok.push_header("Allow", crate::core::ALLOW);
-    ok.push_header("Supported", "outbound");
+    ok.push_header("Supported", "timer, outbound");
+    let invite = call.invite.clone();
+    super::session_timer::on_uas_answer(now, call, &invite, &mut ok, ctx.config.session_expires);
     if let Some(sdp) = sdp {
         ok.set_body("application/sdp", sdp.as_bytes());
     }

@@ -5,6 +5,7 @@ mod in_dialog;
 mod incoming;
 mod outgoing;
 mod renegotiate;
+mod session_timer;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -127,6 +128,8 @@ pub(crate) struct Call {
     remote_hold: bool,
     /// INFO digits still to send.
     dtmf: in_dialog::DtmfQueue,
+    /// RFC 4028 session timer, when negotiated.
+    session_timer: Option<session_timer::SessionTimer>,
     remote_uri: String,
     display_name: Option<String>,
 }
@@ -215,6 +218,7 @@ impl Calls {
                         .map(|o| o.next_at.min(o.give_up_at)),
                     c.glare_retry.as_ref().map(|(at, _)| *at),
                     c.dtmf.next_at,
+                    c.session_timer.as_ref().map(|t| t.next_at),
                 ]
             })
             .flatten()
@@ -242,6 +246,7 @@ impl Calls {
             if call.dtmf.next_at.is_some_and(|t| t <= now) {
                 in_dialog::send_next(now, ctx, call, &mut self.by_key);
             }
+            session_timer::on_timer(now, ctx, call, &mut self.by_key);
         }
         self.reap();
     }
@@ -556,10 +561,14 @@ pub(crate) fn send_in_dialog(
     call: &mut Call,
     method: Method,
     body: Option<(&str, &[u8])>,
+    headers: &[(&str, &str)],
     by_key: &mut HashMap<ClientKey, CallHandle>,
 ) -> Option<ClientKey> {
     let dialog = call.dialog.as_mut()?;
     let mut request = dialog.request(method, None);
+    for (name, value) in headers {
+        request.push_header(name, *value);
+    }
     if let Some((content_type, body)) = body {
         request.set_body(content_type, body);
     }
@@ -575,7 +584,7 @@ pub(crate) fn send_bye(
     call: &mut Call,
     by_key: &mut HashMap<ClientKey, CallHandle>,
 ) {
-    if send_in_dialog(now, ctx, call, Method::Bye, None, by_key).is_none() {
+    if send_in_dialog(now, ctx, call, Method::Bye, None, &[], by_key).is_none() {
         tracing::warn!(call = %call.handle, "BYE could not be sent (no flow)");
     }
 }
@@ -598,8 +607,19 @@ fn on_request_event(
     by_key: &mut HashMap<ClientKey, CallHandle>,
 ) {
     let ClientEvent::Final(response) = event else {
+        if request.method() == Some(&Method::Update)
+            && matches!(event, ClientEvent::Timeout | ClientEvent::TransportError)
+        {
+            session_timer::on_refresh_response(now, ctx, call, 408);
+        }
         return;
     };
+    if request.method() == Some(&Method::Update)
+        && let Some(status) = response.status()
+        && !matches!(status, 401 | 407)
+    {
+        session_timer::on_refresh_response(now, ctx, call, status);
+    }
     if matches!(response.status(), Some(401 | 407)) {
         let mut retry = request.clone();
         if let Some(dialog) = call.dialog.as_mut() {

@@ -35,7 +35,13 @@ pub(super) fn start(
     invite.push_header("CSeq", "1 INVITE");
     invite.push_header("Contact", contact);
     invite.push_header("Allow", crate::core::ALLOW);
-    invite.push_header("Supported", "outbound");
+    match ctx.config.session_expires {
+        Some(interval) => {
+            invite.push_header("Supported", "timer, outbound");
+            invite.push_header("Session-Expires", interval.as_secs().to_string());
+        }
+        None => invite.push_header("Supported", "outbound"),
+    }
     invite.push_header("User-Agent", ctx.config.user_agent.clone());
     if let Some(sdp) = sdp {
         invite.set_body("application/sdp", sdp.as_bytes());
@@ -68,6 +74,7 @@ pub(super) fn start(
         local_hold: false,
         remote_hold: false,
         dtmf: Default::default(),
+        session_timer: None,
         remote_uri: target.to_owned(),
         display_name: None,
     })
@@ -249,6 +256,7 @@ fn on_2xx(
         return;
     }
     call.phase = Phase::Confirmed;
+    super::session_timer::on_uac_answer(now, call, response);
     if let Some(sdp) = response.body_text() {
         ctx.events.push_back(Event::RemoteAnswer {
             call: call.handle,

@@ -119,6 +119,7 @@ pub(crate) fn on_response(
     let status = response.status().unwrap_or(500);
     match status {
         200..=299 => {
+            super::session_timer::on_refresh(now, call);
             if let Some(dialog) = call.dialog.as_mut() {
                 dialog.target_refresh(&response);
                 let seq = request.cseq().map(|c| c.seq).unwrap_or(dialog.local_seq);
@@ -216,6 +217,8 @@ pub(crate) fn on_request(
     if let Some(dialog) = call.dialog.as_mut() {
         dialog.target_refresh(request);
     }
+    // Any re-INVITE or UPDATE from the peer refreshes the session (RFC 4028 §10).
+    super::session_timer::on_refresh(now, call);
     let method = request.method().cloned().unwrap_or(Method::Invite);
     let sdp = request.body_text().map(str::to_owned);
     if method == Method::Update && sdp.is_none() {
