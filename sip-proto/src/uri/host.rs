@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::error::Result;
-use crate::grammar::{Scanner, class, in_class, syntax};
+use crate::grammar::{Scanner, syntax};
 
 /// A host: domain name (kept as written), IPv4 address or IPv6 reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,10 +18,30 @@ pub enum Host<'a> {
     Ipv6(Ipv6Addr),
 }
 
-fn is_host_char(b: u8) -> bool {
-    // RFC 3261 allows alphanum, '-' and '.'; '_' is tolerated because real deployments use it.
-    in_class(b, class::HOST)
-}
+/// [`HOST_KIND`] of a letter, `-` or `_` (RFC 3261 allows alphanum, `-` and `.`; `_` is
+/// tolerated because real deployments use it).
+const HOST_OTHER: u8 = 1;
+/// [`HOST_KIND`] bit of the characters of a dotted quad (digits and `.`).
+const HOST_NUMERIC: u8 = 2;
+/// [`HOST_KIND`] of `.`.
+const HOST_DOT: u8 = HOST_NUMERIC | 4;
+
+/// Host character kinds by byte value (0: not a host character).
+static HOST_KIND: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = match b {
+            b'.' => HOST_DOT,
+            b'0'..=b'9' => HOST_NUMERIC,
+            b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' => HOST_OTHER,
+            _ => 0,
+        };
+        i += 1;
+    }
+    table
+};
 
 impl<'a> Host<'a> {
     /// Parses a whole string as a host.
@@ -46,28 +66,39 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv6)
                 .ok_or(syntax(start + 1, "IPv6 address"));
         }
-        // A tight loop over host characters first; the finer rules are then checked on the
-        // (short) result only where they can fail.
+        // Digits and dots first (an IPv4 candidate), then the remaining host characters,
+        // where only a dot needs a second look (two dots may not meet in a domain name).
         let rest = &sc.src().as_bytes()[start..];
-        let len = rest
-            .iter()
-            .position(|&b| !is_host_char(b))
-            .unwrap_or(rest.len());
+        let mut len = 0;
+        while rest
+            .get(len)
+            .is_some_and(|&b| HOST_KIND[usize::from(b)] & HOST_NUMERIC != 0)
+        {
+            len += 1;
+        }
+        let numeric_len = len;
+        let mut double_dot = false;
+        while let Some(&b) = rest.get(len) {
+            match HOST_KIND[usize::from(b)] {
+                0 => break,
+                HOST_DOT => double_dot |= rest[len - 1] == b'.',
+                _ => {}
+            }
+            len += 1;
+        }
         let text = &sc.src()[start..start + len];
         sc.advance(len);
         let bytes = text.as_bytes();
         let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
             return Err(syntax(start, "host"));
         };
-        if first.is_ascii_digit() && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        if first.is_ascii_digit() && numeric_len == len {
             return parse_ipv4(bytes)
                 .map(Host::Ipv4)
                 .ok_or(syntax(start, "IPv4 address"));
         }
-        if memchr::memchr_iter(b'.', bytes).any(|i| bytes.get(i + 1) == Some(&b'.')) {
-            return Err(syntax(start, "domain name"));
-        }
-        if first == b'.' || first == b'-' || last == b'-' {
+        double_dot |= bytes[..numeric_len].windows(2).any(|w| w == b"..");
+        if double_dot || first == b'.' || first == b'-' || last == b'-' {
             return Err(syntax(start, "domain name"));
         }
         Ok(Host::Domain(text))
@@ -249,6 +280,14 @@ mod tests {
         assert!(Host::parse("[2001:db8:::10]").is_err());
         assert!(Host::parse("1.2.3.999").is_err());
         assert!(Host::parse("a..b").is_err());
+        // Two dots inside a leading run of digits, then letters.
+        assert!(Host::parse("1..2a").is_err());
+        assert!(Host::parse("-a.b").is_err());
+        assert!(Host::parse("a.b-").is_err());
+        assert_eq!(
+            Host::parse("10.0.0.1.example.com").unwrap(),
+            Host::Domain("10.0.0.1.example.com")
+        );
     }
 
     #[test]
