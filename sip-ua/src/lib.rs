@@ -31,6 +31,8 @@
 //! assert!(matches!(ua.poll_event(), Some(Event::Registered { .. })));
 //! ```
 
+#[cfg(any(feature = "openhab", feature = "home-assistant"))]
+pub mod adapters;
 pub mod auth;
 mod call;
 pub mod config;
