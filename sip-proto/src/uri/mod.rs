@@ -61,6 +61,11 @@ fn is_scheme(s: &str) -> bool {
 impl<'a> Uri<'a> {
     /// Parses a whole string as an absolute URI.
     pub fn parse(s: &'a str) -> Result<Self> {
+        // Nearly every URI in SIP is `sip:`; skip the general scheme scan for it.
+        if s.len() > 4 && s.as_bytes()[3] == b':' && s.as_bytes()[..3].eq_ignore_ascii_case(b"sip")
+        {
+            return SipUri::parse_after_scheme(s, 4, false).map(Uri::Sip);
+        }
         let colon = s
             .bytes()
             .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))

@@ -46,7 +46,14 @@ impl<'a> SipUri<'a> {
     pub(crate) fn parse_after_scheme(s: &'a str, start: usize, secure: bool) -> Result<Self> {
         let mut sc = Scanner::new(s);
         let body = &s[start..];
-        let (user, password, host_start) = match memchr::memchr(b'@', body.as_bytes()) {
+        // Fast path: a user part of plain user characters ending at the first `@`.
+        let user_len = escape::span(body, is_user_char);
+        let first_at = match body.as_bytes().get(user_len) {
+            Some(b'@') => Some(user_len),
+            _ => memchr::memchr(b'@', &body.as_bytes()[user_len..]).map(|i| user_len + i),
+        };
+        let (user, password, host_start) = match first_at {
+            Some(at) if at == user_len && at > 0 => (Some(&body[..at]), None, start + at + 1),
             Some(at) => {
                 let userinfo = &body[..at];
                 let (user, password) = match memchr::memchr(b':', userinfo.as_bytes()) {

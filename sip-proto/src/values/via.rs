@@ -125,7 +125,14 @@ fn check_param<'a>(src: &str, p: Param<'a>, known: &mut KnownParams<'a>) -> Resu
     let is = |known: &str| name.len() == known.len() && name.eq_ignore_ascii_case(known);
     if is("branch") {
         match p.value {
-            Some(v) if known.branch.is_none() => known.branch = Some(v.trim_matches('"')),
+            Some(v) if known.branch.is_none() => {
+                // A quoted branch is taken without its quotes.
+                known.branch = Some(if v.starts_with('"') {
+                    v.trim_matches('"')
+                } else {
+                    v
+                });
+            }
             Some(_) => {}
             None => return fail("branch value"),
         }
