@@ -1,0 +1,224 @@
+//! Load program for sip-media on loopback (prints figures; not a criterion bench).
+//!
+//! ```sh
+//! unshare -n bash -c 'ip link set lo up; SIPLINE_INTEROP=1 cargo bench -p sipline-benches --bench media_load'
+//! ```
+//!
+//! 1. Time from applying the remote answer to the first decoded audio frame, for two
+//!    `WebRtcMedia` sessions, side by side with Chromium's figure for the same exchange (two
+//!    `RTCPeerConnection`s in one headless page, `interop/browser/peer.js`; only when
+//!    `SIPLINE_INTEROP` is set and `interop/browser/node_modules` exists).
+//! 2. CPU and resident memory per call at 1, 10 and 50 concurrent Opus calls; each call is
+//!    two sessions in this process (both ends encode and decode 20 ms Opus frames), so the
+//!    per-call figure covers both ends.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use sip_media::tones::{ToneGenerator, ToneSpec};
+use sip_media::{AnswerKind, AudioCodec, MediaEvent, MediaOptions, MediaSession, WebRtcMedia};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const TIMING_RUNS: usize = 20;
+const MEASURE: Duration = Duration::from_secs(10);
+
+fn options(call_id: String) -> MediaOptions {
+    MediaOptions {
+        codecs: vec![AudioCodec::Opus],
+        call_id,
+        ..MediaOptions::loopback()
+    }
+}
+
+async fn wait_event(
+    media: &mut tokio::sync::broadcast::Receiver<MediaEvent>,
+    wanted: MediaEvent,
+) -> bool {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match media.recv().await {
+                Ok(event) if event == wanted => return true,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// One connected call: both ends send a tone.
+async fn call(id: usize) -> (WebRtcMedia, WebRtcMedia, Duration) {
+    let caller = WebRtcMedia::new(options(format!("bench-{id}-a")))
+        .await
+        .expect("caller");
+    let callee = WebRtcMedia::new(options(format!("bench-{id}-b")))
+        .await
+        .expect("callee");
+    caller.set_source(Box::new(ToneGenerator::new(ToneSpec::continuous(
+        440.0, 0.3,
+    ))));
+    callee.set_source(Box::new(ToneGenerator::new(ToneSpec::continuous(
+        1000.0, 0.3,
+    ))));
+    let mut events = caller.events();
+    let offer = caller.create_offer().await.expect("offer");
+    let answer = callee.create_answer(&offer).await.expect("answer");
+    let start = Instant::now();
+    caller
+        .apply_answer(&answer, AnswerKind::Final)
+        .await
+        .expect("apply answer");
+    assert!(
+        wait_event(&mut events, MediaEvent::FirstRemoteAudio).await,
+        "no audio in call {id}"
+    );
+    (caller, callee, start.elapsed())
+}
+
+fn summary(label: &str, mut values: Vec<f64>) {
+    values.sort_by(f64::total_cmp);
+    let pick = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{label:<44} median {:7.1} ms   p90 {:7.1} ms   min {:7.1} ms   ({} runs)",
+        pick(0.5),
+        pick(0.9),
+        values[0],
+        values.len()
+    );
+}
+
+async fn chromium_timing() -> Option<Vec<(f64, f64)>> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../interop/browser");
+    if std::env::var_os("SIPLINE_INTEROP").is_none()
+        || !std::path::Path::new(dir)
+            .join("node_modules/playwright-core")
+            .exists()
+    {
+        println!("Chromium side skipped: set SIPLINE_INTEROP and run `npm ci` in interop/browser");
+        return None;
+    }
+    let mut child = tokio::process::Command::new("node")
+        .arg("peer.js")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let mut lines = BufReader::new(child.stdout.take()?).lines();
+    // All requests at once, then end of input: the peer works through them in order.
+    let request = format!(
+        "{{\"id\":1,\"cmd\":\"setup\"}}\n{{\"id\":2,\"cmd\":\"loopbackTiming\",\"runs\":{TIMING_RUNS}}}\n{{\"cmd\":\"quit\"}}\n"
+    );
+    stdin.write_all(request.as_bytes()).await.ok()?;
+    drop(stdin);
+    let _setup = lines.next_line().await.ok()??;
+    let timing: serde_json::Value = serde_json::from_str(&lines.next_line().await.ok()??).ok()?;
+    let _ = child.wait().await;
+    timing["result"]
+        .as_array()?
+        .iter()
+        .map(|r| Some((r["firstPacketMs"].as_f64()?, r["firstDecodedMs"].as_f64()?)))
+        .collect()
+}
+
+fn cpu_seconds() -> f64 {
+    // utime + stime of this process, in clock ticks (100 per second on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+async fn load(calls: usize) {
+    let rss_before = rss_mib();
+    let mut sessions = Vec::with_capacity(calls);
+    for id in 0..calls {
+        let (a, b, _) = call(id).await;
+        sessions.push((a, b));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut received_before = 0;
+    for (a, b) in &sessions {
+        received_before += a.stats().await.packets_received + b.stats().await.packets_received;
+    }
+    let (cpu0, wall0) = (cpu_seconds(), Instant::now());
+    tokio::time::sleep(MEASURE).await;
+    let (cpu, wall) = (cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
+    let rss = rss_mib();
+    let mut received = 0;
+    let mut lost = 0;
+    for (a, b) in &sessions {
+        let (sa, sb) = (a.stats().await, b.stats().await);
+        received += sa.packets_received + sb.packets_received;
+        lost += sa.packets_lost + sb.packets_lost;
+    }
+    let expected = (2 * calls) as f64 * wall * 50.0;
+    println!(
+        "{calls:>3} calls: CPU {:6.1}% of one core ({:5.2}% per call), RSS +{:6.1} MiB ({:5.2} MiB per call), \
+         packets {:.0}/{:.0} expected ({:.1}%), lost {lost}",
+        100.0 * cpu / wall,
+        100.0 * cpu / wall / calls as f64,
+        rss - rss_before,
+        (rss - rss_before) / calls as f64,
+        (received - received_before) as f64,
+        expected,
+        100.0 * (received - received_before) as f64 / expected,
+    );
+    for (a, b) in sessions {
+        let _ = a.close().await;
+        let _ = b.close().await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        println!("== answer applied -> first decoded audio frame (loopback, Opus, non-trickle)");
+        let mut ours = Vec::new();
+        for id in 0..TIMING_RUNS {
+            let (a, b, elapsed) = call(id).await;
+            ours.push(elapsed.as_secs_f64() * 1000.0);
+            let _ = a.close().await;
+            let _ = b.close().await;
+        }
+        summary("sip-media WebRtcMedia (first decoded frame)", ours);
+        if let Some(chromium) = chromium_timing().await {
+            summary(
+                "Chromium 2 PCs (first packet received)",
+                chromium.iter().map(|r| r.0).collect(),
+            );
+            summary(
+                "Chromium 2 PCs (first decoded samples)",
+                chromium.iter().map(|r| r.1).collect(),
+            );
+        }
+        println!("\n== concurrent Opus calls (2 sessions each, both ends encode and decode)");
+        for calls in [1, 10, 50] {
+            load(calls).await;
+        }
+    });
+}
