@@ -424,24 +424,40 @@ pub(crate) fn lookup(bytes: &[u8]) -> Option<u8> {
 /// only letters map onto letters that way, so no other pair compares equal by mistake.
 #[inline]
 fn eq_name(canonical: &[u8], name: &[u8]) -> bool {
-    const LOWER: u64 = 0x2020_2020_2020_2020;
-    if canonical.len() != name.len() {
+    const LOWER8: u64 = 0x2020_2020_2020_2020;
+    const LOWER4: u32 = 0x2020_2020;
+    let n = name.len();
+    if canonical.len() != n {
         return false;
     }
-    let mut a = canonical.chunks_exact(8);
-    let mut b = name.chunks_exact(8);
-    for (x, y) in a.by_ref().zip(b.by_ref()) {
-        let (Ok(x), Ok(y)) = (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) else {
-            return false;
-        };
-        if u64::from_ne_bytes(x) | LOWER != u64::from_ne_bytes(y) | LOWER {
-            return false;
+    let word8 = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(|w| u64::from_le_bytes(w) | LOWER8)
+    };
+    let word4 = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map(|w| u32::from_le_bytes(w) | LOWER4)
+    };
+    if n >= 8 {
+        // Whole words, the last one overlapping its predecessor.
+        let mut at = 0;
+        while at + 8 < n {
+            if word8(canonical, at) != word8(name, at) {
+                return false;
+            }
+            at += 8;
         }
+        word8(canonical, n - 8) == word8(name, n - 8)
+    } else if n >= 4 {
+        word4(canonical, 0) == word4(name, 0) && word4(canonical, n - 4) == word4(name, n - 4)
+    } else {
+        canonical
+            .iter()
+            .zip(name)
+            .all(|(&x, &y)| x | 0x20 == y | 0x20)
     }
-    a.remainder()
-        .iter()
-        .zip(b.remainder())
-        .all(|(&x, &y)| x | 0x20 == y | 0x20)
 }
 
 impl PartialEq for HeaderName<'_> {
@@ -531,6 +547,22 @@ mod tests {
         assert_ne!(ext, HeaderName::Contact);
         assert_eq!(ext.as_str(), "C%6Fntact");
         assert_eq!(HeaderName::parse("z"), HeaderName::Extension("z"));
+        // Near misses at each word-comparison length (under 4, 4 to 7, 8 and more).
+        for (near, standard) in [
+            ("Tp", HeaderName::To),
+            ("CSez", HeaderName::CSeq),
+            ("Call-IE", HeaderName::CallId),
+            ("Content-Lengtg", HeaderName::ContentLength),
+            ("Dontent-Length", HeaderName::ContentLength),
+            ("Content_Length", HeaderName::ContentLength),
+        ] {
+            assert_eq!(HeaderName::parse(near), HeaderName::Extension(near));
+            assert_ne!(HeaderName::parse(near), standard);
+        }
+        assert_eq!(
+            HeaderName::parse("cONTENT-lENGTH"),
+            HeaderName::ContentLength
+        );
     }
 
     #[test]

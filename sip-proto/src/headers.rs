@@ -7,7 +7,7 @@
 //! list (`WWW-Authenticate`, `Date`, `User-Agent` ...).
 
 use crate::grammar::{SplitList, split_list};
-use crate::header_name::{EXTENSION_INDEX, HeaderName, lookup};
+use crate::header_name::{EXTENSION_INDEX, HeaderName};
 use crate::limits::MAX_HEADER_SLOTS;
 
 /// One header line as offsets into the message bytes.
@@ -22,18 +22,6 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    #[inline]
-    pub(crate) fn new(name: &[u8], name_start: u32) -> Slot {
-        Slot {
-            name_start,
-            value_start: 0,
-            value_len: 0,
-            // The parser refuses names longer than u16::MAX before building a slot.
-            name_len: u16::try_from(name.len()).unwrap_or(u16::MAX),
-            kind: lookup(name).unwrap_or(EXTENSION_INDEX),
-        }
-    }
-
     #[inline]
     pub(crate) fn name<'a>(&self, src: &'a str) -> &'a str {
         let start = self.name_start as usize;

@@ -18,7 +18,7 @@ use memchr::memchr2;
 
 use crate::error::{Error, Result};
 use crate::grammar::is_token_char;
-use crate::header_name::HeaderName;
+use crate::header_name::{EXTENSION_INDEX, HeaderName, lookup};
 use crate::headers::{HeaderTable, Slot};
 use crate::limits::Limits;
 use crate::message::{MessageRef, Span, StartSpans};
@@ -348,42 +348,81 @@ fn trim_ws_end(mut s: &[u8]) -> &[u8] {
 
 #[inline]
 fn parse_header_line(line: &[u8], pos: usize) -> Result<Slot> {
-    let name_len = line
-        .iter()
-        .position(|&b| !is_token_char(b))
-        .unwrap_or(line.len());
-    if name_len == 0 {
-        return Err(Error::Syntax {
-            offset: pos,
-            expected: "header name",
-        });
-    }
-    if name_len > usize::from(u16::MAX) {
-        return Err(Error::Limit {
-            what: "header name length",
-            limit: usize::from(u16::MAX),
-            offset: pos,
-        });
-    }
-    let mut i = name_len;
-    while let Some(b' ' | b'\t') = line.get(i) {
-        i += 1;
-    }
-    if line.get(i) != Some(&b':') {
-        return Err(Error::Syntax {
-            offset: pos + i,
-            expected: "':' after header name",
-        });
-    }
-    i += 1;
+    // Fast path: a standard name right before the colon. Matching a standard name proves it
+    // is a token (see `header_name::lookup`: the line holds no CR), so it needs no scan.
+    let fast = find_colon(line).and_then(|colon| {
+        let kind = lookup(&line[..colon])?;
+        Some((colon, kind))
+    });
+    let (name_len, colon, kind) = match fast {
+        Some((colon, kind)) => (colon, colon, kind),
+        None => {
+            let name_len = line
+                .iter()
+                .position(|&b| !is_token_char(b))
+                .unwrap_or(line.len());
+            if name_len == 0 {
+                return Err(Error::Syntax {
+                    offset: pos,
+                    expected: "header name",
+                });
+            }
+            if name_len > usize::from(u16::MAX) {
+                return Err(Error::Limit {
+                    what: "header name length",
+                    limit: usize::from(u16::MAX),
+                    offset: pos,
+                });
+            }
+            let mut i = name_len;
+            while let Some(b' ' | b'\t') = line.get(i) {
+                i += 1;
+            }
+            if line.get(i) != Some(&b':') {
+                return Err(Error::Syntax {
+                    offset: pos + i,
+                    expected: "':' after header name",
+                });
+            }
+            let kind = lookup(&line[..name_len]).unwrap_or(EXTENSION_INDEX);
+            (name_len, i, kind)
+        }
+    };
+    let mut i = colon + 1;
     while let Some(b' ' | b'\t') = line.get(i) {
         i += 1;
     }
     let value_end = trim_ws_end(line).len().max(i);
-    let mut slot = Slot::new(&line[..name_len], to_u32(pos));
-    slot.value_start = to_u32(pos + i);
-    slot.value_len = to_u32(value_end - i);
-    Ok(slot)
+    Ok(Slot {
+        name_start: to_u32(pos),
+        value_start: to_u32(pos + i),
+        value_len: to_u32(value_end - i),
+        // Refused above when longer than u16::MAX; standard names are short.
+        name_len: u16::try_from(name_len).unwrap_or(u16::MAX),
+        kind,
+    })
+}
+
+/// Index of the first `:` in `line`, eight bytes per step (names are short, values long).
+#[inline]
+fn find_colon(line: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const COLONS: u64 = 0x3a3a_3a3a_3a3a_3a3a;
+    let mut i = 0;
+    while let Some(&chunk) = line
+        .get(i..i + 8)
+        .and_then(|c| <&[u8; 8]>::try_from(c).ok())
+    {
+        // A zero byte of `x` is a colon; the lowest flagged byte is exact.
+        let x = u64::from_le_bytes(chunk) ^ COLONS;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    line[i..].iter().position(|&b| b == b':').map(|j| i + j)
 }
 
 /// Reads the framing `Content-Length`. In stream mode, differing values are fatal.
