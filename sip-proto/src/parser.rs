@@ -19,7 +19,7 @@ use memchr::memchr2;
 use crate::error::{Error, Result};
 use crate::grammar::is_token_char;
 use crate::header_name::{EXTENSION_INDEX, HeaderName, lookup};
-use crate::headers::{HeaderTable, Slot};
+use crate::headers::Slot;
 use crate::limits::Limits;
 use crate::message::{MessageRef, Span, StartSpans};
 
@@ -190,6 +190,9 @@ pub(crate) fn parse_engine<'a>(
     let max_headers = limits.effective_max_headers();
     let table = &mut msg.layout_mut().headers;
     table.len = 0;
+    // The slots from the first to the last Content-Length line, so that framing does not
+    // search the whole table again.
+    let mut length_lines = 0..0;
     let head_end = loop {
         let Some((line_end, next)) = find_line(input, pos, limits)? else {
             return need_more(input.len());
@@ -220,20 +223,22 @@ pub(crate) fn parse_engine<'a>(
             }
         } else {
             let slot = parse_header_line(line, pos)?;
+            let is_length = slot.is(&HeaderName::ContentLength);
             // One line beyond the limit is allowed when it is the first Content-Length: the
             // serializer appends one to a message that had none, and its output must parse.
-            let spare_for_length = table.len == max_headers
-                && slot.is(&HeaderName::ContentLength)
-                && !table
-                    .as_slice()
-                    .iter()
-                    .any(|s| s.is(&HeaderName::ContentLength));
+            let spare_for_length = table.len == max_headers && is_length && length_lines.is_empty();
             if table.len >= max_headers && !spare_for_length {
                 return Err(Error::Limit {
                     what: "header count",
                     limit: max_headers,
                     offset: pos,
                 });
+            }
+            if is_length {
+                if length_lines.is_empty() {
+                    length_lines.start = table.len;
+                }
+                length_lines.end = table.len + 1;
             }
             table.slots[table.len] = slot;
             table.len += 1;
@@ -261,7 +266,7 @@ pub(crate) fn parse_engine<'a>(
     };
 
     // Body.
-    let content_length = content_length(head, table, mode)?;
+    let content_length = content_length(head, &table.slots[length_lines], mode)?;
     let available = input.len() - head_end;
     let body_len = match (content_length, mode) {
         (_, Mode::HeadOnly) => 0,
@@ -426,9 +431,9 @@ fn find_colon(line: &[u8]) -> Option<usize> {
 }
 
 /// Reads the framing `Content-Length`. In stream mode, differing values are fatal.
-fn content_length(head: &str, table: &HeaderTable, mode: Mode) -> Result<Option<usize>> {
+fn content_length(head: &str, slots: &[Slot], mode: Mode) -> Result<Option<usize>> {
     let mut found: Option<usize> = None;
-    for slot in table.as_slice() {
+    for slot in slots {
         if !slot.is(&HeaderName::ContentLength) {
             continue;
         }
