@@ -338,18 +338,87 @@ impl<'a> HeaderName<'a> {
     }
 }
 
-/// A name's fingerprint: length, and first, middle and last byte with bit 5 set (which
-/// lowercases letters). It narrows the candidates; a full comparison confirms a match.
-const fn fingerprint(name: &[u8]) -> u32 {
-    let n = name.len();
-    ((n as u32) << 24)
-        | (((name[0] | 0x20) as u32) << 16)
-        | (((name[n / 2] | 0x20) as u32) << 8)
-        | ((name[n - 1] | 0x20) as u32)
+/// A name of 2 to [`MAX_KEYED_LEN`] bytes folded with bit 5 set (which lowercases letters)
+/// into three words: for 8 bytes and more the words at offsets 0, `min(8, n - 8)` and
+/// `n - 8` (overlapping); for 4 to 7 bytes the 4-byte words at 0 and `n - 4`; below that the
+/// bytes themselves. Equal keys and lengths mean equal names, ignoring ASCII case.
+type Key = [u64; 3];
+
+/// The longest standard name (`Accept-Resource-Priority`) fits in three words.
+const MAX_KEYED_LEN: usize = 24;
+
+/// `width` bytes of `name` from `at`, folded, little-endian (compile-time twin of [`load`]).
+const fn load_const(name: &[u8], at: usize, width: usize) -> u64 {
+    let mut v = 0u64;
+    let mut i = 0;
+    while i < width {
+        v |= ((name[at + i] | 0x20) as u64) << (8 * i);
+        i += 1;
+    }
+    v
 }
 
-const fn hash_slot(fingerprint: u32) -> usize {
-    (fingerprint.wrapping_mul(0x9E37_79B1) >> 24) as usize
+/// [`Key`] of a standard name, at compile time.
+const fn key_const(name: &[u8]) -> Key {
+    let n = name.len();
+    if n >= 8 {
+        let middle = if n - 8 < 8 { n - 8 } else { 8 };
+        [
+            load_const(name, 0, 8),
+            load_const(name, middle, 8),
+            load_const(name, n - 8, 8),
+        ]
+    } else if n >= 4 {
+        [
+            load_const(name, 0, 4) | (load_const(name, n - 4, 4) << 32),
+            0,
+            0,
+        ]
+    } else {
+        [load_const(name, 0, n), 0, 0]
+    }
+}
+
+/// Eight bytes of `name` from `at`, folded.
+#[inline(always)]
+fn load(name: &[u8], at: usize) -> Option<u64> {
+    let word = <[u8; 8]>::try_from(name.get(at..at + 8)?).ok()?;
+    Some(u64::from_le_bytes(word) | 0x2020_2020_2020_2020)
+}
+
+/// Four bytes of `name` from `at`, folded.
+#[inline(always)]
+fn load4(name: &[u8], at: usize) -> Option<u64> {
+    let word = <[u8; 4]>::try_from(name.get(at..at + 4)?).ok()?;
+    Some(u64::from(u32::from_le_bytes(word) | 0x2020_2020))
+}
+
+/// [`Key`] of a name read from a message, a few word loads; `None` when it is too long or
+/// too short to be a (full) standard name.
+#[inline(always)]
+fn key(name: &[u8]) -> Option<Key> {
+    let n = name.len();
+    match n {
+        8..=MAX_KEYED_LEN => Some([
+            load(name, 0)?,
+            load(name, (n - 8).min(8))?,
+            load(name, n - 8)?,
+        ]),
+        4..=7 => Some([load4(name, 0)? | (load4(name, n - 4)? << 32), 0, 0]),
+        2..=3 => Some([
+            name.iter()
+                .rev()
+                .fold(0, |v, &b| (v << 8) | u64::from(b | 0x20)),
+            0,
+            0,
+        ]),
+        _ => None,
+    }
+}
+
+const fn hash_slot(key: &Key, len: usize) -> usize {
+    let mixed = key[0] ^ key[2].rotate_left(29) ^ (len as u64);
+    (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
 }
 
 /// Open-addressing table from [`hash_slot`] to standard-table index (`u8::MAX` = empty).
@@ -357,7 +426,8 @@ const NAME_HASH: [u8; 256] = {
     let mut table = [u8::MAX; 256];
     let mut i = 0;
     while i < STANDARD.len() {
-        let mut slot = hash_slot(fingerprint(STANDARD[i].1.as_bytes()));
+        let name = STANDARD[i].1.as_bytes();
+        let mut slot = hash_slot(&key_const(name), name.len());
         while table[slot] != u8::MAX {
             slot = (slot + 1) % 256;
         }
@@ -367,12 +437,13 @@ const NAME_HASH: [u8; 256] = {
     table
 };
 
-/// Fingerprint of each standard name, by standard-table index.
-const FINGERPRINTS: [u32; STANDARD.len()] = {
-    let mut table = [0; STANDARD.len()];
+/// Key and length of each standard name, by standard-table index.
+const KEYS: [(Key, usize); STANDARD.len()] = {
+    let mut table = [([0; 3], 0); STANDARD.len()];
     let mut i = 0;
     while i < STANDARD.len() {
-        table[i] = fingerprint(STANDARD[i].1.as_bytes());
+        let name = STANDARD[i].1.as_bytes();
+        table[i] = (key_const(name), name.len());
         i += 1;
     }
     table
@@ -392,6 +463,10 @@ const COMPACT: [u8; 26] = {
 };
 
 /// Finds the standard-table index for `name`, case-insensitively, full or compact form.
+///
+/// Bit 5 lowercases ASCII letters; among token characters only letters map onto letters
+/// that way, and only `-` or a CR onto `-`, so for a token (or a header line, which holds no
+/// CR) a match means the very name.
 #[inline]
 pub(crate) fn lookup(bytes: &[u8]) -> Option<u8> {
     if let [c] = bytes {
@@ -401,62 +476,17 @@ pub(crate) fn lookup(bytes: &[u8]) -> Option<u8> {
             _ => None,
         };
     }
-    if bytes.is_empty() {
-        return None;
-    }
-    let print = fingerprint(bytes);
-    let mut slot = hash_slot(print);
+    let key = key(bytes)?;
+    let mut slot = hash_slot(&key, bytes.len());
     loop {
         let index = NAME_HASH[slot];
-        let entry = usize::from(index);
         if index == u8::MAX {
             return None;
         }
-        if FINGERPRINTS.get(entry) == Some(&print) && eq_name(STANDARD[entry].1.as_bytes(), bytes) {
+        if KEYS.get(usize::from(index)) == Some(&(key, bytes.len())) {
             return Some(index);
         }
         slot = (slot + 1) % 256;
-    }
-}
-
-/// Case-insensitive equality of a canonical name (letters and `-`) with a same-length token,
-/// eight bytes at a time. Setting bit 5 lowercases ASCII letters; among token characters
-/// only letters map onto letters that way, so no other pair compares equal by mistake.
-#[inline]
-fn eq_name(canonical: &[u8], name: &[u8]) -> bool {
-    const LOWER8: u64 = 0x2020_2020_2020_2020;
-    const LOWER4: u32 = 0x2020_2020;
-    let n = name.len();
-    if canonical.len() != n {
-        return false;
-    }
-    let word8 = |s: &[u8], at: usize| {
-        s.get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map(|w| u64::from_le_bytes(w) | LOWER8)
-    };
-    let word4 = |s: &[u8], at: usize| {
-        s.get(at..at + 4)
-            .and_then(|w| <[u8; 4]>::try_from(w).ok())
-            .map(|w| u32::from_le_bytes(w) | LOWER4)
-    };
-    if n >= 8 {
-        // Whole words, the last one overlapping its predecessor.
-        let mut at = 0;
-        while at + 8 < n {
-            if word8(canonical, at) != word8(name, at) {
-                return false;
-            }
-            at += 8;
-        }
-        word8(canonical, n - 8) == word8(name, n - 8)
-    } else if n >= 4 {
-        word4(canonical, 0) == word4(name, 0) && word4(canonical, n - 4) == word4(name, n - 4)
-    } else {
-        canonical
-            .iter()
-            .zip(name)
-            .all(|(&x, &y)| x | 0x20 == y | 0x20)
     }
 }
 
