@@ -27,6 +27,10 @@ pub(crate) const ALLOW: &str =
 /// The option tags we support (Require of anything else gets 420).
 pub(crate) const SUPPORTED: &[&str] = &["path", "outbound", "gruu", "timer"];
 
+/// The request body types we take.
+pub(crate) const ACCEPTED_TYPES: &[&str] =
+    &["application/sdp", "text/plain", "application/dtmf-relay"];
+
 /// The flow requests are sent on.
 #[derive(Debug, Clone)]
 pub(crate) struct ActiveFlow {
@@ -350,6 +354,62 @@ impl UserAgentCore {
             self.handle_response(now, message);
         }
         self.flush();
+    }
+
+    /// The driver received a parsed message: it is checked with sip-proto's
+    /// [`validate`](sip_proto::validate::validate) first (RFC 3261 §8.2: a broken request gets
+    /// its 400/415/416/420/505 here, statelessly; a broken response is dropped), then handed
+    /// to [`UserAgentCore::handle_message`].
+    pub fn handle_received(
+        &mut self,
+        now: Instant,
+        message: &sip_proto::MessageRef<'_>,
+        flow: FlowId,
+    ) {
+        use sip_proto::validate::{ValidateOptions, Verdict, validate};
+        let options = ValidateOptions {
+            supported: Some(SUPPORTED),
+            accepted_types: Some(ACCEPTED_TYPES),
+            ..ValidateOptions::default()
+        };
+        match validate(message, &options) {
+            Verdict::Accept => self.handle_message(now, SipMessage::from_proto(message), flow),
+            Verdict::Drop { reason } => {
+                tracing::debug!(target: "sip::wire", %flow, reason, "broken response dropped");
+            }
+            Verdict::Reject(rejection) => {
+                let request = SipMessage::from_proto(message);
+                tracing::debug!(
+                    target: "sip::wire",
+                    %flow,
+                    status = rejection.status,
+                    detail = rejection.detail,
+                    "request refused: {}",
+                    request.summary()
+                );
+                if request.method() == Some(&Method::Ack) {
+                    return;
+                }
+                let mut response = SipMessage::response_to(&request, rejection.status);
+                if let Some(to) = request.to_header()
+                    && to.tag().is_none()
+                {
+                    let tag = self.ctx.random_token(10);
+                    response.set_header("To", to.with_tag(&tag).to_string());
+                }
+                if !rejection.unsupported.is_empty() {
+                    response.push_header("Unsupported", rejection.unsupported.join(", "));
+                }
+                if rejection.status == 415 {
+                    response.push_header("Accept", ACCEPTED_TYPES.join(", "));
+                }
+                self.ctx.out.push(Transmit {
+                    flow,
+                    message: response,
+                });
+                self.flush();
+            }
+        }
     }
 
     /// Fires every timer due at `now`.

@@ -14,7 +14,6 @@ use crate::UserAgentCore;
 use crate::error::{Error, Result};
 use crate::event::{CallHandle, DtmfMethod, Event};
 use crate::flow::{FlowId, Transport as Kind, TransportEvent};
-use crate::message::SipMessage;
 
 /// How long shutdown waits for the unregistration and the BYEs.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -178,8 +177,7 @@ impl Driver {
             }
             WireEvent::Message { message, flow } => {
                 let id = self.flows.id(flow);
-                let message = SipMessage::from_proto(&message.as_ref());
-                self.core.handle_message(now(), message, id);
+                self.core.handle_received(now(), &message.as_ref(), id);
             }
             other => tracing::debug!(?other, "transport event"),
         }
