@@ -1,0 +1,124 @@
+//! The frontend programs as a user runs them: the demo end to end in non-terminal mode, and
+//! every program's `--help` and bad arguments.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// An example binary next to this test's target directory, built on demand when `cargo test`
+/// was asked for this test alone.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "sipline-examples", "--example", name]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        if let Some(target_dir) = profile_dir.parent() {
+            cmd.env("CARGO_TARGET_DIR", target_dir);
+        }
+        assert!(
+            cmd.status().expect("cargo runs").success(),
+            "building {name} failed"
+        );
+    }
+    bin
+}
+
+fn run(name: &str, args: &[&str]) -> Output {
+    Command::new(binary(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_demo_runs_every_step_on_loopback() {
+    let started = Instant::now();
+    // stdout is a pipe: the demo prints one line per step.
+    let out = run("demo", &[]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "demo failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
+    let expected = [
+        "registered with the registrar double at ws://127.0.0.1:",
+        "the kitchen popup opens: Front Door (camera.front_door), incoming",
+        "the kitchen answered: connected",
+        "the visualiser moves with the door's chime",
+        "the kitchen pressed \"Open Door\": DTMF 1 by rfc4733",
+        "the door got DTMF 1 by RFC 4733: door opened",
+        "the door hung up (remote-bye); the kitchen popup closed",
+        "demo passed: every step happened",
+    ];
+    let mut lines = stdout.lines();
+    for want in expected {
+        assert!(
+            lines.any(|l| l.contains(want)),
+            "missing (in order) {want:?} in:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn the_demo_explains_itself_and_its_arguments() {
+    let out = run("demo", &["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("door station rings a kitchen tablet") && help.contains("--timeout"),
+        "{help}"
+    );
+
+    let out = run("demo", &["--timeout", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("invalid value '0' for '--timeout <TIMEOUT>'"),
+        "{err}"
+    );
+
+    let out = run("demo", &["--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unexpected argument '--bogus'"));
+}
+
+#[test]
+fn a_demo_that_cannot_finish_in_time_fails_and_says_which_steps_are_missing() {
+    let out = run("demo", &["--timeout", "1"]);
+    let stderr = text(&out.stderr);
+    // One second is rarely enough for two WebRTC agents; when it is, the run must pass.
+    if out.status.success() {
+        assert!(text(&out.stdout).contains("demo passed"));
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("demo failed: timed out after 1 s"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("steps that did not happen: ")
+                || stderr.contains("every step happened, but not in time"),
+            "{stderr}"
+        );
+    }
+}
