@@ -545,6 +545,23 @@ impl UserAgentCore {
         result
     }
 
+    /// Blind transfer: asks the peer to call `target` (REFER with Refer-To); progress arrives as
+    /// [`Event::TransferProgress`].
+    pub fn refer(&mut self, now: Instant, call: CallHandle, target: &str) -> Result<()> {
+        let uri = crate::policy::normalize_target(target, self.ctx.config.domain())?;
+        let result = self.calls.refer(now, &mut self.ctx, call, &uri);
+        self.flush();
+        result
+    }
+
+    /// After [`Event::TransferRequested`]: reports the transfer call's status to the referrer
+    /// (NOTIFY with a sipfrag; a final status ends the subscription).
+    pub fn notify_transfer(&mut self, now: Instant, call: CallHandle, status: u16) -> Result<()> {
+        let result = self.calls.notify_transfer(now, &mut self.ctx, call, status);
+        self.flush();
+        result
+    }
+
     /// Answers the peer's re-offer announced by [`Event::RemoteOffer`].
     pub fn answer_reoffer(&mut self, now: Instant, call: CallHandle, sdp: &str) -> Result<()> {
         let result = self.calls.answer_reoffer(now, &mut self.ctx, call, sdp);

@@ -238,6 +238,21 @@ pub enum Event {
         /// How it came.
         method: DtmfMethod,
     },
+    /// The peer asked us to call `target` (REFER, RFC 3515); report the new call's progress
+    /// with `notify_transfer`.
+    TransferRequested {
+        /// The call that was referred.
+        call: CallHandle,
+        /// Where to call.
+        target: String,
+    },
+    /// A NOTIFY about our REFER: the status the transfer target gave.
+    TransferProgress {
+        /// The call we transferred.
+        call: CallHandle,
+        /// The status in the sipfrag (100, 180, 200, 486 ...).
+        status: u16,
+    },
     /// The outcome of our MESSAGE.
     MessageSent {
         /// The target URI.

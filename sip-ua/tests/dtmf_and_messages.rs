@@ -114,3 +114,66 @@ fn message_both_ways() {
         }]
     );
 }
+
+#[test]
+fn blind_transfer_by_refer_with_notify_progress() {
+    let mut p = Pair::new(Transport::Ws);
+    let call = p.a.invite(p.now, "bob", Some(SDP)).unwrap();
+    p.pump();
+    let callee = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingCall { call, .. } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    p.b.answer(p.now, callee, Some(SDP)).unwrap();
+    p.pump();
+    p.log.clear();
+    p.a.refer(p.now, call, "carol").unwrap();
+    p.pump();
+    assert!(p.events_b.contains(&Event::TransferRequested {
+        call: callee,
+        target: "sip:carol@example.com".into()
+    }));
+    p.b.notify_transfer(p.now, callee, 200).unwrap();
+    p.pump();
+    assert_eq!(
+        p.flow(),
+        [
+            "A: REFER",
+            "B: 202 REFER",
+            "B: NOTIFY",
+            "A: 200 NOTIFY",
+            "B: NOTIFY",
+            "A: 200 NOTIFY"
+        ]
+    );
+    let refer = &p.log[0].2;
+    assert_eq!(refer.header("Refer-To"), Some("<sip:carol@example.com>"));
+    let last = &p.log[4].2;
+    assert_eq!(last.header("Event"), Some("refer"));
+    assert!(
+        last.header("Subscription-State")
+            .unwrap()
+            .starts_with("terminated")
+    );
+    assert_eq!(
+        last.header("Content-Type"),
+        Some("message/sipfrag;version=2.0")
+    );
+    let progress: Vec<u16> = p
+        .events_a
+        .iter()
+        .filter_map(|e| match e {
+            Event::TransferProgress { status, .. } => Some(*status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(progress, [100, 200]);
+    assert!(
+        p.b.notify_transfer(p.now, callee, 200).is_err(),
+        "the subscription ended"
+    );
+}

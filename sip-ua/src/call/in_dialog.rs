@@ -132,6 +132,129 @@ pub(crate) fn on_info(
     }
 }
 
+/// `refer(call, target)`: ask the peer to call `target` (RFC 3515 blind transfer).
+pub(crate) fn refer(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    target: &str,
+    by_key: &mut HashMap<ClientKey, CallHandle>,
+) -> Result<()> {
+    if call.phase != Phase::Confirmed {
+        return Err(Error::InvalidCallState {
+            call: call.handle,
+            action: "transfer",
+            state: call.phase.name(),
+        });
+    }
+    let refer_to = format!("<{target}>");
+    let referred_by = format!("<{}>", ctx.config.aor);
+    let headers = [
+        ("Refer-To", refer_to.as_str()),
+        ("Referred-By", referred_by.as_str()),
+    ];
+    send_in_dialog(now, ctx, call, Method::Refer, None, &headers, by_key)
+        .map(|_| ())
+        .ok_or(Error::NotConnected { what: "a REFER" })
+}
+
+/// The status line of a `message/sipfrag` body (`SIP/2.0 180 Ringing` → 180).
+pub(crate) fn sipfrag_status(body: &str) -> Option<u16> {
+    let line = body.lines().next()?.trim();
+    let rest = line.strip_prefix("SIP/2.0 ")?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// A REFER from the peer: accepted with 202, reported, and a first NOTIFY (100 Trying) sent.
+pub(crate) fn on_refer(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    key: &ServerKey,
+    request: &SipMessage,
+    by_key: &mut HashMap<ClientKey, CallHandle>,
+) {
+    let target = request
+        .header("Refer-To")
+        .and_then(crate::values::NameAddr::parse)
+        .map(|n| n.uri);
+    let Some(target) = target else {
+        if let Some(response) = ctx.response_for(key, 400, None) {
+            ctx.respond(now, key, response);
+        }
+        return;
+    };
+    if let Some(response) = ctx.response_for(key, 202, None) {
+        ctx.respond(now, key, response);
+    }
+    call.transfer_pending = true;
+    ctx.events.push_back(Event::TransferRequested {
+        call: call.handle,
+        target,
+    });
+    notify_transfer(now, ctx, call, 100, by_key);
+}
+
+/// Tells the referrer how the transfer call is going (RFC 3515 §2.4.5): NOTIFY with a
+/// sipfrag; a final status ends the implicit subscription.
+pub(crate) fn notify_transfer(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    status: u16,
+    by_key: &mut HashMap<ClientKey, CallHandle>,
+) {
+    let fin = status >= 200;
+    let state = if fin {
+        "terminated;reason=noresource"
+    } else {
+        "active;expires=60"
+    };
+    let body = format!(
+        "SIP/2.0 {status} {}\r\n",
+        crate::message::reason_phrase(status)
+    );
+    let headers = [("Event", "refer"), ("Subscription-State", state)];
+    let body = Some(("message/sipfrag;version=2.0", body.as_bytes()));
+    if send_in_dialog(now, ctx, call, Method::Notify, body, &headers, by_key).is_none() {
+        tracing::warn!(call = %call.handle, "NOTIFY could not be sent");
+    }
+    if fin {
+        call.transfer_pending = false;
+    }
+}
+
+/// A NOTIFY about our REFER: progress of the transfer.
+pub(crate) fn on_notify(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    key: &ServerKey,
+    request: &SipMessage,
+) {
+    let is_refer = request.header("Event").is_some_and(|e| {
+        e.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("refer")
+    });
+    let status = if is_refer { 200 } else { 489 };
+    if let Some(response) = ctx.response_for(key, status, None) {
+        ctx.respond(now, key, response);
+    }
+    if let Some(progress) = request
+        .body_text()
+        .and_then(sipfrag_status)
+        .filter(|_| is_refer)
+    {
+        ctx.events.push_back(Event::TransferProgress {
+            call: call.handle,
+            status: progress,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +270,13 @@ mod tests {
         assert_eq!(parse_dtmf_body("Signal=55\r\n"), None);
         assert_eq!(parse_dtmf_body("Signal=x\r\n"), None);
         assert_eq!(parse_dtmf_body("Duration=100\r\n"), None);
+    }
+
+    #[test]
+    fn sipfrag_status_lines() {
+        assert_eq!(sipfrag_status("SIP/2.0 180 Ringing\r\n"), Some(180));
+        assert_eq!(sipfrag_status("SIP/2.0 603 Decline"), Some(603));
+        assert_eq!(sipfrag_status("INVITE sip:a@b SIP/2.0"), None);
+        assert_eq!(sipfrag_status(""), None);
     }
 }

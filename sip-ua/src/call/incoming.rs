@@ -84,6 +84,7 @@ pub(super) fn start(
         remote_hold: false,
         dtmf: Default::default(),
         session_timer: None,
+        transfer_pending: false,
         remote_uri: from.uri,
         display_name: from.display,
     })

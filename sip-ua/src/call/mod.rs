@@ -128,6 +128,8 @@ pub(crate) struct Call {
     remote_hold: bool,
     /// INFO digits still to send.
     dtmf: in_dialog::DtmfQueue,
+    /// The peer asked us to transfer; NOTIFYs owed until a final status.
+    transfer_pending: bool,
     /// RFC 4028 session timer, when negotiated.
     session_timer: Option<session_timer::SessionTimer>,
     remote_uri: String,
@@ -371,6 +373,10 @@ impl Calls {
                 renegotiate::on_request(now, ctx, call, key, request);
             }
             Some(Method::Info) => in_dialog::on_info(now, ctx, call, key, request),
+            Some(Method::Refer) if call.phase == Phase::Confirmed => {
+                in_dialog::on_refer(now, ctx, call, key, request, &mut self.by_key);
+            }
+            Some(Method::Notify) => in_dialog::on_notify(now, ctx, call, key, request),
             _ => {
                 if let Some(mut response) = ctx.response_for(key, 501, None) {
                     response.push_header("Allow", crate::core::ALLOW);
@@ -467,6 +473,44 @@ impl Calls {
             .get_mut(&handle)
             .ok_or(Error::UnknownCall { call: handle })?;
         in_dialog::queue_dtmf(now, ctx, call, digits, duration, &mut self.by_key)
+    }
+
+    /// Sends a REFER (blind transfer).
+    pub(crate) fn refer(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        target: &str,
+    ) -> Result<()> {
+        let call = self
+            .calls
+            .get_mut(&handle)
+            .ok_or(Error::UnknownCall { call: handle })?;
+        in_dialog::refer(now, ctx, call, target, &mut self.by_key)
+    }
+
+    /// Reports the transfer call's progress to the referrer.
+    pub(crate) fn notify_transfer(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        status: u16,
+    ) -> Result<()> {
+        let call = self
+            .calls
+            .get_mut(&handle)
+            .ok_or(Error::UnknownCall { call: handle })?;
+        if !call.transfer_pending {
+            return Err(Error::InvalidCallState {
+                call: handle,
+                action: "report a transfer",
+                state: "without a pending REFER",
+            });
+        }
+        in_dialog::notify_transfer(now, ctx, call, status, &mut self.by_key);
+        Ok(())
     }
 
     /// Answers the peer's pending re-offer.

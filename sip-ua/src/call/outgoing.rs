@@ -75,6 +75,7 @@ pub(super) fn start(
         remote_hold: false,
         dtmf: Default::default(),
         session_timer: None,
+        transfer_pending: false,
         remote_uri: target.to_owned(),
         display_name: None,
     })

@@ -92,6 +92,11 @@ pub(crate) enum Command {
         hold: bool,
         reply: oneshot::Sender<Result<()>>,
     },
+    Transfer {
+        call: CallHandle,
+        target: String,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Dtmf {
         call: CallHandle,
         digits: String,
@@ -216,6 +221,19 @@ impl Call {
             call,
             digits,
             method,
+            reply,
+        })
+        .await
+    }
+
+    /// Blind transfer: asks the peer to call `target` (REFER); progress arrives as
+    /// [`Event::TransferProgress`].
+    pub async fn transfer(&self, target: &str) -> Result<()> {
+        let call = self.handle;
+        let target = target.to_owned();
+        ask(&self.commands, |reply| Command::Transfer {
+            call,
+            target,
             reply,
         })
         .await

@@ -211,6 +211,13 @@ impl Driver {
             Command::Hold { call, hold, reply } => {
                 let _ = reply.send(self.hold(call, hold).await);
             }
+            Command::Transfer {
+                call,
+                target,
+                reply,
+            } => {
+                let _ = reply.send(self.core.refer(now(), call, &target));
+            }
             Command::Dtmf {
                 call,
                 digits,
