@@ -122,3 +122,61 @@ fn a_demo_that_cannot_finish_in_time_fails_and_says_which_steps_are_missing() {
         );
     }
 }
+
+#[test]
+fn the_doorstation_explains_itself_and_rejects_bad_arguments() {
+    let out = run("doorstation", &["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for want in [
+        "headless intercom",
+        "--config",
+        "--dtmf-code",
+        "--on-code",
+        "--greeting",
+    ] {
+        assert!(help.contains(want), "{want} missing in:\n{help}");
+    }
+
+    let out = run("doorstation", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--config <CONFIG>"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run(
+        "doorstation",
+        &[
+            "--config",
+            "x.json",
+            "--dtmf-code",
+            "1x",
+            "--on-code",
+            "true",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("a DTMF code is made of 0-9, *, # and A-D"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run("doorstation", &["--config", "x.json", "--dtmf-code", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--on-code <ON_CODE>"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run("doorstation", &["--config", "/nonexistent/door.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("doorstation: ") && err.contains("/nonexistent/door.json"),
+        "{err}"
+    );
+}
