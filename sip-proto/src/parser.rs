@@ -435,6 +435,7 @@ fn parse_header_line(line: &[u8], pos: usize) -> Result<Slot> {
         // Refused above when longer than u16::MAX; standard names are short.
         name_len: u16::try_from(name_len).unwrap_or(u16::MAX),
         kind,
+        spare: 0,
     })
 }
 
