@@ -180,3 +180,48 @@ fn the_doorstation_explains_itself_and_rejects_bad_arguments() {
         "{err}"
     );
 }
+
+#[test]
+fn the_popup_explains_itself_and_needs_a_terminal() {
+    let out = run("popup", &["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("interactive terminal call popup") && help.contains("--ha-user"),
+        "{help}"
+    );
+
+    let out = run("popup", &["--ha-user", "kitchen"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--config <CONFIG>"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run("popup", &["--config", "/nonexistent/popup.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("popup: ") && err.contains("/nonexistent/popup.json"),
+        "{err}"
+    );
+
+    // A valid configuration, but stdout is a pipe here.
+    let config = std::env::temp_dir().join(format!("sipline-popup-{}.json", std::process::id()));
+    std::fs::write(
+        &config,
+        r#"{ "custom_wss_url": "ws://127.0.0.1:9/ws", "users": [{ "ha_username": "kitchen", "password": "pw" }] }"#,
+    )
+    .unwrap();
+    let out = run(
+        "popup",
+        &["--config", config.to_str().unwrap(), "--ha-user", "kitchen"],
+    );
+    let _ = std::fs::remove_file(&config);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "popup: the popup needs a terminal (stdout is not one)"
+    );
+}
