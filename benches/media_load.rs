@@ -10,7 +10,8 @@
 //!    `SIPLINE_INTEROP` is set and `interop/browser/node_modules` exists).
 //! 2. CPU and resident memory per call at 1, 10 and 50 concurrent Opus calls; each call is
 //!    two sessions in this process (both ends encode and decode 20 ms Opus frames), so the
-//!    per-call figure covers both ends.
+//!    per-call figure covers both ends. `MEDIA_LOAD_CALLS=10,50` picks other counts (and
+//!    shortens part 1 to one run).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -34,7 +35,7 @@ async fn wait_event(
     media: &mut tokio::sync::broadcast::Receiver<MediaEvent>,
     wanted: MediaEvent,
 ) -> bool {
-    tokio::time::timeout(Duration::from_secs(10), async {
+    tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             match media.recv().await {
                 Ok(event) if event == wanted => return true,
@@ -157,28 +158,34 @@ async fn load(calls: usize) {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut received_before = 0;
+    let mut sent_before = 0;
     for (a, b) in &sessions {
-        received_before += a.stats().await.packets_received + b.stats().await.packets_received;
+        let (sa, sb) = (a.stats().await, b.stats().await);
+        received_before += sa.packets_received + sb.packets_received;
+        sent_before += sa.packets_sent + sb.packets_sent;
     }
     let (cpu0, wall0) = (cpu_seconds(), Instant::now());
     tokio::time::sleep(MEASURE).await;
     let (cpu, wall) = (cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
     let rss = rss_mib();
     let mut received = 0;
+    let mut sent = 0;
     let mut lost = 0;
     for (a, b) in &sessions {
         let (sa, sb) = (a.stats().await, b.stats().await);
         received += sa.packets_received + sb.packets_received;
+        sent += sa.packets_sent + sb.packets_sent;
         lost += sa.packets_lost + sb.packets_lost;
     }
     let expected = (2 * calls) as f64 * wall * 50.0;
     println!(
         "{calls:>3} calls: CPU {:6.1}% of one core ({:5.2}% per call), RSS +{:6.1} MiB ({:5.2} MiB per call), \
-         packets {:.0}/{:.0} expected ({:.1}%), lost {lost}",
+         packets sent {} received {:.0} of {:.0} expected ({:.1}%), lost {lost}",
         100.0 * cpu / wall,
         100.0 * cpu / wall / calls as f64,
         rss - rss_before,
         (rss - rss_before) / calls as f64,
+        sent - sent_before,
         (received - received_before) as f64,
         expected,
         100.0 * (received - received_before) as f64 / expected,
@@ -199,7 +206,12 @@ fn main() {
     runtime.block_on(async {
         println!("== answer applied -> first decoded audio frame (loopback, Opus, non-trickle)");
         let mut ours = Vec::new();
-        for id in 0..TIMING_RUNS {
+        let runs = if std::env::var_os("MEDIA_LOAD_CALLS").is_some() {
+            1
+        } else {
+            TIMING_RUNS
+        };
+        for id in 0..runs {
             let (a, b, elapsed) = call(id).await;
             ours.push(elapsed.as_secs_f64() * 1000.0);
             let _ = a.close().await;
@@ -217,7 +229,11 @@ fn main() {
             );
         }
         println!("\n== concurrent Opus calls (2 sessions each, both ends encode and decode)");
-        for calls in [1, 10, 50] {
+        let counts: Vec<usize> = std::env::var("MEDIA_LOAD_CALLS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1, 10, 50]);
+        for calls in counts {
             load(calls).await;
         }
     });
