@@ -1,54 +1,13 @@
 //! The `sip-config` example: `check` prints the resolved configuration (redacted) and exits 0, or
 //! lists every error with its path and exits 1.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-/// The example binary, built (or found up to date) once per test run with the same target
-/// directory and profile as this test, so a stale binary is never run.
-fn binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target profile directory");
-        let target_dir = profile_dir.parent().expect("target directory");
-        let release: &[&str] = if profile_dir.ends_with("release") {
-            &["--release"]
-        } else {
-            &[]
-        };
-        let out = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-p",
-                "sipline-examples",
-                "--example",
-                "sip-config",
-                "--message-format=json",
-            ])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .args(release)
-            .output()
-            .expect("run cargo");
-        assert!(
-            out.status.success(),
-            "building the sip-config example failed:\n{}",
-            text(&out.stderr)
-        );
-        text(&out.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|msg| {
-                msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "sip-config"
-            })
-            .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported the sip-config executable")
-    })
+mod support;
+
+fn binary() -> PathBuf {
+    support::example_binary("sip-config")
 }
 
 fn fixture(name: &str) -> String {

@@ -1,38 +1,19 @@
 //! Runs the `sip-parse` example program on corpus files, standard input and bad input.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+
+mod support;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The example binary next to this test's own target directory, built on demand when
-/// `cargo test` was asked for this test alone (then examples are not built).
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/sip_parse_cli-HASH -> target/<profile>/examples/sip-parse
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("sip-parse{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "sipline-examples", "--example", "sip-parse"]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        if let Some(target_dir) = profile_dir.parent() {
-            cmd.env("CARGO_TARGET_DIR", target_dir);
-        }
-        let status = cmd.status().expect("cargo runs");
-        assert!(status.success(), "building sip-parse failed");
-    }
-    bin
+    support::example_binary("sip-parse")
 }
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {
