@@ -138,6 +138,7 @@ window.peer = {
           pc.addEventListener('icegatheringstatechange', () => {
             if (pc.iceGatheringState === 'complete') resolve();
           });
+          setTimeout(resolve, 5000);
         });
     for (let i = 0; i < runs; i++) {
       const config = { iceServers: [], rtcpMuxPolicy: 'require' };
