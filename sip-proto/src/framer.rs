@@ -80,10 +80,8 @@ pub fn next_frame<'a>(buf: &'a [u8], limits: &Limits) -> Result<Frame<'a>> {
         return Ok(Frame::Partial);
     }
     Ok(match parse_stream_with(buf, limits)? {
-        Parsed::Complete { message, consumed } => {
-            tracing::debug!(target: "sip::wire", bytes = consumed, "framed message:\n{}", message.head_str());
-            Frame::Message { message, consumed }
-        }
+        // No wire log here: the transport logs every message in and out with its flow.
+        Parsed::Complete { message, consumed } => Frame::Message { message, consumed },
         Parsed::Partial => Frame::Partial,
     })
 }
