@@ -1,34 +1,14 @@
 //! The frontend programs as a user runs them: the demo end to end in non-terminal mode, and
 //! every program's `--help` and bad arguments.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// An example binary next to this test's target directory, built on demand when `cargo test`
-/// was asked for this test alone.
+mod support;
+
 fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "sipline-examples", "--example", name]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        if let Some(target_dir) = profile_dir.parent() {
-            cmd.env("CARGO_TARGET_DIR", target_dir);
-        }
-        assert!(
-            cmd.status().expect("cargo runs").success(),
-            "building {name} failed"
-        );
-    }
-    bin
+    support::example_binary(name)
 }
 
 fn run(name: &str, args: &[&str]) -> Output {
