@@ -1,4 +1,4 @@
-//! The message parser: start line, header lines (scanned with `memchr`), body
+//! The message parser: start line (with `nom`), header lines (scanned with `memchr`), body
 //! sliced by `Content-Length`.
 //!
 //! Three entry points share one engine:
@@ -15,6 +15,10 @@
 //! must be UTF-8. Nothing here allocates.
 
 use memchr::memchr2;
+use nom::IResult;
+use nom::Parser as _;
+use nom::bytes::complete::{tag_no_case, take_while_m_n, take_while1};
+use nom::character::complete::{char, digit1};
 
 use crate::error::{Error, Result};
 use crate::grammar::is_token_char;
@@ -499,114 +503,87 @@ fn parse_length(value: &str) -> Option<usize> {
     Some(n)
 }
 
-/// Where the `SIP-Version` (`"SIP/" 1*DIGIT "." 1*DIGIT`, any case) starting at `from` ends.
-fn version_end(line: &[u8], from: usize, fail: impl Fn(usize) -> Error) -> Result<usize> {
-    if !line
-        .get(from..from + 4)
-        .is_some_and(|t| t.eq_ignore_ascii_case(b"SIP/"))
-    {
-        return Err(fail(from));
-    }
-    let major = digits_end(line, from + 4);
-    if major == from + 4 {
-        return Err(fail(major));
-    }
-    if line.get(major) != Some(&b'.') {
-        return Err(fail(major));
-    }
-    let minor = digits_end(line, major + 1);
-    if minor == major + 1 {
-        return Err(fail(minor));
-    }
-    Ok(minor)
+type NomResult<'a, T> = IResult<&'a [u8], T, nom::error::Error<&'a [u8]>>;
+
+fn sip_version(i: &[u8]) -> NomResult<'_, &[u8]> {
+    nom::combinator::recognize((tag_no_case("SIP/"), digit1, char('.'), digit1)).parse(i)
 }
 
-/// End of the run of ASCII digits starting at `from`.
-#[inline]
-fn digits_end(line: &[u8], mut i: usize) -> usize {
-    while line.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    i
+fn request_uri(i: &[u8]) -> NomResult<'_, &[u8]> {
+    take_while1(|b: u8| b.is_ascii_graphic())(i)
+}
+
+fn status_code(i: &[u8]) -> NomResult<'_, &[u8]> {
+    take_while_m_n(3, 3, |b: u8| b.is_ascii_digit())(i)
 }
 
 /// Parses a start line (without its line end) found at byte `base` of the input.
 fn parse_start_line(line: &[u8], base: usize) -> Result<StartSpans> {
-    let fail = |at: usize, expected: &'static str| Error::Syntax {
-        offset: base + at,
+    let offset_of = |rest: &[u8]| base + line.len() - rest.len();
+    let span_of = |part: &[u8]| Span {
+        start: (base + (part.as_ptr() as usize - line.as_ptr() as usize)) as u32,
+        len: part.len() as u32,
+    };
+    let fail = |rest: &[u8], expected: &'static str| Error::Syntax {
+        offset: offset_of(rest),
         expected,
     };
-    let span = |start: usize, end: usize| Span {
-        start: to_u32(base + start),
-        len: to_u32(end - start),
-    };
+    fn rest_of(e: nom::Err<nom::error::Error<&[u8]>>) -> &[u8] {
+        match e {
+            nom::Err::Error(e) | nom::Err::Failure(e) => e.input,
+            nom::Err::Incomplete(_) => &[],
+        }
+    }
 
     if line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/") {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
-        let version = version_end(line, 0, |at| fail(at, "SIP-Version"))?;
-        if line.get(version) != Some(&b' ') {
-            return Err(fail(version, "SP after SIP-Version"));
-        }
-        let code_start = version + 1;
-        let code = line.get(code_start..code_start + 3).unwrap_or(&[]);
-        if code.len() < 3
-            || !code.iter().all(u8::is_ascii_digit)
-            || line.get(code_start + 3).is_some_and(u8::is_ascii_digit)
-        {
-            return Err(fail(code_start, "3-digit Status-Code"));
+        let (rest, version) = sip_version(line).map_err(|e| fail(rest_of(e), "SIP-Version"))?;
+        let (rest, _) = char::<_, nom::error::Error<&[u8]>>(' ')
+            .parse(rest)
+            .map_err(|e| fail(rest_of(e), "SP after SIP-Version"))?;
+        let (rest, code) =
+            status_code(rest).map_err(|e| fail(rest_of(e), "3-digit Status-Code"))?;
+        let code_at = &line[line.len() - rest.len() - code.len()..];
+        if rest.first().is_some_and(u8::is_ascii_digit) {
+            return Err(fail(code_at, "3-digit Status-Code"));
         }
         let status = code.iter().fold(0u16, |n, b| n * 10 + u16::from(b - b'0'));
         if !(100..=699).contains(&status) {
-            return Err(fail(code_start, "Status-Code 100 to 699"));
+            return Err(fail(code_at, "Status-Code 100 to 699"));
         }
         // The reason phrase may be empty; tolerate a missing SP before an empty one.
-        let code_end = code_start + 3;
-        let reason_start = match line.get(code_end) {
-            None => code_end,
-            Some(b' ') => code_end + 1,
-            Some(_) => return Err(fail(code_end, "SP after Status-Code")),
+        let reason = match rest {
+            [] => rest,
+            [b' ', reason @ ..] => reason,
+            _ => return Err(fail(rest, "SP after Status-Code")),
         };
-        if line[reason_start..]
-            .iter()
-            .any(|&b| b < 0x20 && b != b'\t' || b == 0x7f)
-        {
-            return Err(fail(reason_start, "Reason-Phrase text"));
+        if reason.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f) {
+            return Err(fail(reason, "Reason-Phrase text"));
         }
         Ok(StartSpans::Response {
-            version: span(0, version),
+            version: span_of(version),
             status,
-            reason: span(reason_start, line.len()),
+            reason: span_of(reason),
         })
     } else {
         // Request-Line = Method SP Request-URI SP SIP-Version CRLF
-        let method = line.iter().take_while(|&&b| is_token_char(b)).count();
-        if method == 0 {
-            return Err(fail(0, "Method token"));
-        }
-        if line.get(method) != Some(&b' ') {
-            return Err(fail(method, "SP after Method"));
-        }
-        let uri_start = method + 1;
-        let uri_end = uri_start
-            + line[uri_start..]
-                .iter()
-                .take_while(|b| b.is_ascii_graphic())
-                .count();
-        if uri_end == uri_start {
-            return Err(fail(uri_start, "Request-URI"));
-        }
-        if line.get(uri_end) != Some(&b' ') {
-            return Err(fail(uri_end, "SP after Request-URI"));
-        }
-        let version_start = uri_end + 1;
-        let version = version_end(line, version_start, |at| fail(at, "SIP-Version"))?;
-        if version != line.len() {
-            return Err(fail(version, "CRLF after SIP-Version"));
+        let (rest, method) = take_while1::<_, _, nom::error::Error<&[u8]>>(is_token_char)(line)
+            .map_err(|e| fail(rest_of(e), "Method token"))?;
+        let (rest, _) = char::<_, nom::error::Error<&[u8]>>(' ')
+            .parse(rest)
+            .map_err(|e| fail(rest_of(e), "SP after Method"))?;
+        let (rest, uri) = request_uri(rest).map_err(|e| fail(rest_of(e), "Request-URI"))?;
+        let (rest, _) = char::<_, nom::error::Error<&[u8]>>(' ')
+            .parse(rest)
+            .map_err(|e| fail(rest_of(e), "SP after Request-URI"))?;
+        let (rest, version) = sip_version(rest).map_err(|e| fail(rest_of(e), "SIP-Version"))?;
+        if !rest.is_empty() {
+            return Err(fail(rest, "CRLF after SIP-Version"));
         }
         Ok(StartSpans::Request {
-            method: span(0, method),
-            uri: span(uri_start, uri_end),
-            version: span(version_start, version),
+            method: span_of(method),
+            uri: span_of(uri),
+            version: span_of(version),
         })
     }
 }
