@@ -159,9 +159,7 @@ impl Calls {
     }
 
     fn get_mut(&mut self, handle: CallHandle) -> Result<&mut Call> {
-        self.calls
-            .get_mut(&handle)
-            .ok_or(Error::UnknownCall { call: handle })
+        call_mut(&mut self.calls, handle)
     }
 
     /// Number of calls not yet ended.
@@ -452,10 +450,7 @@ impl Calls {
         handle: CallHandle,
         sdp: &str,
     ) -> Result<()> {
-        let call = self
-            .calls
-            .get_mut(&handle)
-            .ok_or(Error::UnknownCall { call: handle })?;
+        let call = call_mut(&mut self.calls, handle)?;
         renegotiate::start(now, ctx, call, sdp, &mut self.by_key)
     }
 
@@ -468,10 +463,7 @@ impl Calls {
         digits: &str,
         duration: Duration,
     ) -> Result<()> {
-        let call = self
-            .calls
-            .get_mut(&handle)
-            .ok_or(Error::UnknownCall { call: handle })?;
+        let call = call_mut(&mut self.calls, handle)?;
         in_dialog::queue_dtmf(now, ctx, call, digits, duration, &mut self.by_key)
     }
 
@@ -483,10 +475,7 @@ impl Calls {
         handle: CallHandle,
         target: &str,
     ) -> Result<()> {
-        let call = self
-            .calls
-            .get_mut(&handle)
-            .ok_or(Error::UnknownCall { call: handle })?;
+        let call = call_mut(&mut self.calls, handle)?;
         in_dialog::refer(now, ctx, call, target, &mut self.by_key)
     }
 
@@ -498,10 +487,7 @@ impl Calls {
         handle: CallHandle,
         status: u16,
     ) -> Result<()> {
-        let call = self
-            .calls
-            .get_mut(&handle)
-            .ok_or(Error::UnknownCall { call: handle })?;
+        let call = call_mut(&mut self.calls, handle)?;
         if !call.transfer_pending {
             return Err(Error::InvalidCallState {
                 call: handle,
@@ -545,10 +531,7 @@ impl Calls {
         handle: CallHandle,
         why: Option<(EndedBy, EndCause)>,
     ) -> Result<()> {
-        let call = self
-            .calls
-            .get_mut(&handle)
-            .ok_or(Error::UnknownCall { call: handle })?;
+        let call = call_mut(&mut self.calls, handle)?;
         match (call.direction, call.phase) {
             (_, Phase::Ended) => {
                 return Err(Error::InvalidCallState {
@@ -682,4 +665,12 @@ fn on_request_event(
             by_key.insert(key, call.handle);
         }
     }
+}
+
+/// The call behind `handle`, or the error that names it. A free function rather than a method
+/// so callers can borrow other fields of [`Calls`] beside the call.
+fn call_mut(calls: &mut HashMap<CallHandle, Call>, handle: CallHandle) -> Result<&mut Call> {
+    calls
+        .get_mut(&handle)
+        .ok_or(Error::UnknownCall { call: handle })
 }
