@@ -81,6 +81,20 @@ pub fn span(s: &str, allowed: impl Fn(u8) -> bool) -> usize {
     i
 }
 
+/// [`span`] for a single-bit character class of [`crate::grammar::class`], at `start` of
+/// `bytes`: runs of plain characters are skipped four bytes per step.
+#[inline]
+pub(crate) fn span_class(bytes: &[u8], start: usize, class: u8) -> usize {
+    let mut i = start;
+    loop {
+        i = crate::grammar::span_class(bytes, i, class);
+        match bytes.get(i..i + 3) {
+            Some(&[b'%', h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
+            _ => return i - start,
+        }
+    }
+}
+
 fn hex(b: u8) -> u8 {
     match b {
         b'0'..=b'9' => b - b'0',

@@ -3,10 +3,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::escape::{self, check, is_header_char, is_param_char, is_password_char, is_user_char};
+use super::escape::{self, check, is_password_char, is_user_char};
 use super::host::{Host, scan_port};
 use crate::error::Result;
-use crate::grammar::{Param, Params, Scanner, syntax};
+use crate::grammar::{Param, Params, Scanner, class, syntax};
 
 /// A `sip:` or `sips:` URI, borrowing from the text it was parsed from.
 ///
@@ -47,7 +47,7 @@ impl<'a> SipUri<'a> {
         let mut sc = Scanner::new(s);
         let body = &s[start..];
         // Fast path: a user part of plain user characters ending at the first `@`.
-        let user_len = escape::span(body, is_user_char);
+        let user_len = escape::span_class(body.as_bytes(), 0, class::USER);
         let first_at = match body.as_bytes().get(user_len) {
             Some(b'@') => Some(user_len),
             _ => memchr::memchr(b'@', &body.as_bytes()[user_len..]).map(|i| user_len + i),
@@ -206,13 +206,13 @@ impl<'a> Iterator for HeaderPairs<'a> {
 pub(crate) fn scan_uri_params<'a>(sc: &mut Scanner<'a>) -> Result<Params<'a>> {
     let start = sc.pos();
     while sc.eat(b';') {
-        let name = escape::span(sc.rest(), is_param_char);
+        let name = escape::span_class(sc.src().as_bytes(), sc.pos(), class::PARAM);
         if name == 0 {
             return Err(sc.error("URI parameter name"));
         }
         sc.advance(name);
         if sc.eat(b'=') {
-            let value = escape::span(sc.rest(), is_param_char);
+            let value = escape::span_class(sc.src().as_bytes(), sc.pos(), class::PARAM);
             if value == 0 {
                 return Err(sc.error("URI parameter value"));
             }
@@ -226,13 +226,13 @@ pub(crate) fn scan_uri_params<'a>(sc: &mut Scanner<'a>) -> Result<Params<'a>> {
 fn scan_uri_headers<'a>(sc: &mut Scanner<'a>) -> Result<&'a str> {
     let start = sc.pos();
     loop {
-        let name = escape::span(sc.rest(), is_header_char);
+        let name = escape::span_class(sc.src().as_bytes(), sc.pos(), class::HEADER);
         if name == 0 {
             return Err(sc.error("URI header name"));
         }
         sc.advance(name);
         sc.expect(b'=', "= after URI header name")?;
-        let value = escape::span(sc.rest(), is_header_char);
+        let value = escape::span_class(sc.src().as_bytes(), sc.pos(), class::HEADER);
         sc.advance(value);
         if !sc.eat(b'&') {
             break;
