@@ -12,7 +12,8 @@ use crate::checks;
 use crate::document::{decode, pruned, schema_of, shape, without_shadowed};
 use crate::issue::{Issue, JsonPath};
 use crate::phone::{
-    Account, AutoAnswerPolicy, DtmfDefaults, DtmfMethod, PhoneConfig, Tones, TransportConfig,
+    Account, AutoAnswerPolicy, ButtonAction, DtmfDefaults, DtmfMethod, PhoneConfig, PopupButton,
+    PopupConfig, Tones, TransportConfig,
 };
 use crate::shape::Findings;
 use crate::{LoadOptions, Secret};
@@ -36,9 +37,30 @@ const WIDGET_KEYS: [&str; 7] = [
 ];
 
 /// The props of openHAB's `oh-sipclient` widget (the widget's `config`).
+///
+/// The widget has no separate popup: its call UI sits in the page and changes with every call
+/// (answer and decline while one rings, hang up while it lasts, a DTMF button once it is up,
+/// back to the dial button when it ends). Resolved props therefore always carry a
+/// [`PopupConfig`] that behaves the same way:
+///
+/// | popup | value | why |
+/// | --- | --- | --- |
+/// | `auto_open` | `true` | the widget shows every incoming and outgoing call, and drops it when the call ends |
+/// | `large` | `false` | the widget stays in its card |
+/// | `hide_header_button` | `false` | the widget's dial button is always there without a call |
+/// | `buttons` | one `Send DTMF` button (icon `f7:number_square`) sending `dtmfString`, when set | the widget's orange DTMF button, shown only while a call is up (DTMF buttons are disabled otherwise) |
+///
+/// The other props the widget reads act through the rest of the [`PhoneConfig`]: names come
+/// from the `phonebook` (a caller not in it shows its user part, where the widget shows
+/// nothing), `hideCallerId` hides the caller, DTMF uses SIP INFO with 160 ms tones and 640 ms
+/// gaps, and `enableVideo` gives the camera mute.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(title = "openHAB oh-sipclient props")]
+#[schemars(
+    title = "openHAB oh-sipclient props",
+    // The schema keeps the first sentence; the popup mapping below is for Rust readers.
+    description = "The props of openHAB's `oh-sipclient` widget (the widget's `config`)."
+)]
 #[non_exhaustive]
 pub struct OpenHabProps {
     /// WebSocket URL: absolute, or relative like `/ws` (resolved against the page origin,
@@ -241,6 +263,30 @@ pub(crate) fn resolve(
     }
 }
 
+/// Label of the button that sends `dtmfString` (the widget's DTMF button has only an icon).
+const DTMF_BUTTON_LABEL: &str = "Send DTMF";
+
+/// The popup that behaves like the widget (see [`OpenHabProps`]).
+fn widget_popup(dtmf: Option<&str>) -> PopupConfig {
+    PopupConfig {
+        auto_open: true,
+        large: false,
+        hide_header_button: false,
+        buttons: dtmf
+            .map(|digits| PopupButton {
+                label: DTMF_BUTTON_LABEL.to_owned(),
+                icon: Some("f7:number_square".to_owned()),
+                action: ButtonAction::Dtmf {
+                    digits: digits.to_owned(),
+                },
+            })
+            .into_iter()
+            .collect(),
+        override_component: None,
+        custom: Default::default(),
+    }
+}
+
 /// Resolves `websocketUrl` against the page origin; http(s) becomes ws(s).
 fn websocket_url(
     raw: &str,
@@ -420,6 +466,7 @@ fn build(
         ringback: None,
     };
     config.directory.phonebook = phonebook;
+    config.popup = Some(widget_popup(dtmf_preset));
     config.directory.own_address = local.own_sip_address.clone();
     config.ui.hide_caller_id = p.hide_caller_id.unwrap_or(false);
     config.ui.icon_size = icon_size;

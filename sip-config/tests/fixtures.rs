@@ -195,7 +195,20 @@ fn openhab_widget_with_local_account() {
     assert_eq!(c.ui.icon_size, Some(40));
     assert!(c.media.video && !c.media.local_video);
     assert!(c.tones.enabled);
-    assert_eq!(c.popup, None);
+    // The widget shows its call UI for every call: a popup that opens by itself, with the
+    // widget's DTMF button sending `dtmfString`.
+    let popup = c.popup.as_ref().expect("openHAB props give a popup");
+    assert!(popup.auto_open && !popup.large && !popup.hide_header_button);
+    assert_eq!(popup.buttons.len(), 1);
+    assert_eq!(popup.buttons[0].label, "Send DTMF");
+    assert_eq!(popup.buttons[0].icon.as_deref(), Some("f7:number_square"));
+    assert_eq!(
+        popup.buttons[0].action,
+        ButtonAction::Dtmf {
+            digits: "*1#".into()
+        }
+    );
+    insta::assert_json_snapshot!("openhab_widget_popup", popup);
 
     let tablet = load("openhab-widget.yaml", opts.openhab_local(local));
     let t = &tablet.config;
@@ -219,6 +232,9 @@ fn openhab_door_station_props() {
     );
     assert!(c.debug && c.ui.hide_caller_id);
     assert_eq!(c.ice.gathering.timeout_ms, None);
+    // No `dtmfString`: the popup still opens on calls, without buttons.
+    let popup = c.popup.as_ref().expect("openHAB props give a popup");
+    assert!(popup.auto_open && popup.buttons.is_empty());
 }
 
 #[test]

@@ -311,6 +311,97 @@ fn openhab_props_hide_the_caller_id_and_name_phonebook_callers() {
 }
 
 #[test]
+fn an_openhab_widget_opens_for_every_call_and_its_dtmf_button_sends_the_dtmf_string() {
+    let t0 = Instant::now();
+    let props = json!({
+        "component": "oh-sipclient",
+        "config": {
+            "websocketUrl": "ws://127.0.0.1:5066/ws",
+            "domain": "127.0.0.1",
+            "username": "tablet",
+            "password": "pw",
+            "phonebook": "door=Front door, 100=Office",
+            "dtmfString": "*1#"
+        }
+    });
+    let opts = LoadOptions::new().format(Format::OpenHab);
+    let config = load_str(&props.to_string(), "<props>", &opts)
+        .unwrap()
+        .config;
+    let mut popup = PopupModel::new(config, t0);
+    let s = popup.snapshot(t0);
+    assert!(s.enabled && !s.open && !s.large);
+    assert_eq!(s.buttons.len(), 1);
+    assert_eq!(
+        (s.buttons[0].label.as_str(), s.buttons[0].kind),
+        ("Send DTMF", "dtmf")
+    );
+    assert!(!s.buttons[0].enabled, "the widget shows it only in a call");
+
+    // An incoming call opens it, named from the phonebook.
+    popup.handle_event(&incoming(1, "sip:door@127.0.0.1", None), t0);
+    let s = popup.snapshot(t0);
+    assert!(s.open);
+    assert_eq!(
+        s.focused().unwrap().remote_name.as_deref(),
+        Some("Front door")
+    );
+    assert_eq!(
+        popup.press_button(0, t0),
+        Err(ActionError::WrongState {
+            action: "send DTMF in",
+            call: CallHandle(1),
+            state: "incoming",
+        })
+    );
+    assert_eq!(
+        popup.answer(t0),
+        Ok(Command::Answer {
+            call: CallHandle(1)
+        })
+    );
+    popup.handle_event(
+        &Event::Confirmed {
+            call: CallHandle(1),
+        },
+        t0,
+    );
+    assert!(popup.snapshot(t0).buttons[0].enabled);
+    // The widget's sendDTMF: the whole dtmfString by SIP INFO, 160 ms tones, 640 ms gaps.
+    assert_eq!(
+        popup.press_button(0, t0),
+        Ok(Command::SendDtmf {
+            call: CallHandle(1),
+            digits: "*1#".into(),
+            method: DtmfMethod::Info,
+            duration_ms: 160,
+            inter_tone_gap_ms: 640,
+        })
+    );
+    popup.handle_event(
+        &Event::Ended {
+            call: CallHandle(1),
+            by: EndedBy::Remote,
+            cause: EndCause::RemoteBye,
+        },
+        t0,
+    );
+    assert!(!popup.snapshot(t0).open, "closes when the call ends");
+
+    // An outgoing call (the dial button) opens it too.
+    popup.handle_event(
+        &Event::OutgoingCall {
+            call: CallHandle(2),
+            remote_uri: "sip:100@127.0.0.1".into(),
+        },
+        t0,
+    );
+    let s = popup.snapshot(t0);
+    assert!(s.open);
+    assert_eq!(s.focused().unwrap().remote_name.as_deref(), Some("Office"));
+}
+
+#[test]
 fn a_null_popup_config_never_opens() {
     let t0 = Instant::now();
     let mut popup = PopupModel::new(sipcore(json!(null), json!({})), t0);
