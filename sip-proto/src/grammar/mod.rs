@@ -180,6 +180,16 @@ pub fn lws_len(bytes: &[u8]) -> usize {
     }
 }
 
+/// [`lws_len`] at index `i` of `bytes`, with the common no-white-space case decided by one
+/// comparison.
+#[inline(always)]
+fn lws_at(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i) {
+        Some(b' ' | b'\t' | b'\r') => lws_len(&bytes[i..]),
+        _ => 0,
+    }
+}
+
 /// Removes leading and trailing `LWS` (SP, HTAB and folded line breaks).
 pub fn trim_lws(s: &str) -> &str {
     let b = s.as_bytes();
@@ -485,31 +495,52 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut visit: impl FnMut(Param<'a>) -> Result<()>,
     ) -> Result<Params<'a>> {
+        // Byte indices rather than scanner steps: this loop runs for every parameter of
+        // every Via, From, To and Contact. Every delimiter is ASCII, so each cut lands on a
+        // char boundary.
+        let src = self.src;
+        let bytes = src.as_bytes();
         let start = self.pos;
-        let mut end = self.pos;
+        let mut end = start;
         loop {
-            let save = self.pos;
-            self.skip_lws();
-            if !self.eat(b';') {
-                self.pos = save;
+            // SEMI = SWS ";" SWS
+            let mut i = end + lws_at(bytes, end);
+            if bytes.get(i) != Some(&b';') {
                 break;
             }
-            self.skip_lws();
-            let name = self.token("parameter name")?;
-            let after_name = self.pos;
-            // Nearly always `name=value` with no white space around the `=`.
-            let value = if self.eat(b'=') || (self.skip_lws() && self.eat(b'=')) {
-                self.skip_lws();
-                Some(self.gen_value()?)
+            i += 1;
+            i += lws_at(bytes, i);
+            let name_start = i;
+            i = span_class(bytes, i, class::TOKEN);
+            if i == name_start {
+                self.pos = name_start;
+                return Err(self.error("parameter name"));
+            }
+            let name = &src[name_start..i];
+            // EQUAL = SWS "=" SWS; nearly always without the white space.
+            let eq = i + lws_at(bytes, i);
+            let value = if bytes.get(eq) == Some(&b'=') {
+                let value_start = eq + 1 + lws_at(bytes, eq + 1);
+                let token_end = span_class(bytes, value_start, class::TOKEN);
+                let plain = token_end > value_start && bytes.get(token_end) != Some(&b':');
+                if plain {
+                    i = token_end;
+                    Some(&src[value_start..token_end])
+                } else {
+                    // Quoted string, IPv6 reference or an error: the general path.
+                    self.pos = value_start;
+                    let value = self.gen_value()?;
+                    i = self.pos;
+                    Some(value)
+                }
             } else {
-                self.pos = after_name;
                 None
             };
             visit(Param { name, value })?;
-            end = self.pos;
+            end = i;
         }
         self.pos = end;
-        Ok(Params::new(&self.src[start..end]))
+        Ok(Params::new(&src[start..end]))
     }
 
     /// Offset of `part`, a slice of this scanner's input, from the input's start.
