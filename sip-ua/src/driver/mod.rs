@@ -1,6 +1,7 @@
 //! The tokio driver: one task owning the transport, the core's timers and the media sessions,
 //! with an async API for applications and one ordered event stream.
 
+mod handle;
 mod media;
 mod run;
 
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+pub use handle::{MediaHandle, MediaKind, MuteState};
 pub use media::{FixedSdpFactory, FixedSdpMedia, MediaFactory, WebRtcFactory};
 
 use crate::config::CoreConfig;
@@ -102,6 +104,22 @@ pub(crate) enum Command {
         digits: String,
         method: DtmfMethod,
         reply: oneshot::Sender<Result<()>>,
+    },
+    Mute {
+        call: CallHandle,
+        kind: MediaKind,
+        muted: bool,
+        reply: oneshot::Sender<Result<MuteState>>,
+    },
+    Muted {
+        call: CallHandle,
+        reply: oneshot::Sender<Result<MuteState>>,
+    },
+    Media {
+        call: CallHandle,
+        /// Reply only once the call has a session (or has ended).
+        wait: bool,
+        reply: oneshot::Sender<Result<Option<MediaHandle>>>,
     },
     Message {
         target: String,
@@ -243,6 +261,51 @@ impl Call {
     pub async fn hangup(&self) -> Result<()> {
         let call = self.handle;
         ask(&self.commands, |reply| Command::Hangup { call, reply }).await
+    }
+
+    /// Mutes or unmutes the microphone or the camera, without renegotiation; returns the
+    /// call's mute state afterwards. Works before the call has media (an incoming call not yet
+    /// answered): the session made on answer starts muted.
+    pub async fn mute(&self, kind: MediaKind, muted: bool) -> Result<MuteState> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Mute {
+            call,
+            kind,
+            muted,
+            reply,
+        })
+        .await
+    }
+
+    /// The call's mute state.
+    pub async fn muted(&self) -> Result<MuteState> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Muted { call, reply }).await
+    }
+
+    /// The call's media session, `None` while it has none yet (an incoming call before it is
+    /// answered, an outgoing call whose offer is still being made).
+    pub async fn media(&self) -> Result<Option<MediaHandle>> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Media {
+            call,
+            wait: false,
+            reply,
+        })
+        .await
+    }
+
+    /// Waits until the call has a media session and returns it; fails with
+    /// [`Error::UnknownCall`] when the call ends first.
+    pub async fn wait_media(&self) -> Result<MediaHandle> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Media {
+            call,
+            wait: true,
+            reply,
+        })
+        .await?
+        .ok_or(Error::UnknownCall { call })
     }
 }
 

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use sip_media::{AnswerKind, MediaEvent, MediaSession};
 use sip_transport::{Flow, Transport, TransportEvent as WireEvent, TransportEvents, TransportKind};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use super::{Command, MediaFactory};
+use super::{Command, MediaFactory, MediaHandle, MediaKind, MuteState};
 use crate::UserAgentCore;
 use crate::error::{Error, Result};
 use crate::event::{CallHandle, DtmfMethod, Event};
@@ -63,9 +63,31 @@ pub(super) struct Policy {
 }
 
 /// Media of one call.
+#[derive(Default)]
 struct CallMedia {
     session: Option<Arc<dyn MediaSession>>,
     remote_offer: Option<String>,
+    mute: MuteState,
+    /// `Call::wait_media` callers, answered when the session exists.
+    waiters: Vec<oneshot::Sender<Result<Option<MediaHandle>>>>,
+}
+
+impl CallMedia {
+    /// Takes the call's new session: applies the mute state and answers the waiters.
+    fn set_session(&mut self, call: CallHandle, session: Arc<dyn MediaSession>) {
+        session.set_muted(self.mute.microphone);
+        for waiter in self.waiters.drain(..) {
+            let _ = waiter.send(Ok(Some(MediaHandle::new(call, session.clone()))));
+        }
+        self.session = Some(session);
+    }
+
+    /// The call ended: waiters learn it is gone.
+    fn end(&mut self, call: CallHandle) {
+        for waiter in self.waiters.drain(..) {
+            let _ = waiter.send(Err(Error::UnknownCall { call }));
+        }
+    }
 }
 
 struct Driver {
@@ -238,6 +260,49 @@ impl Driver {
                 };
                 let _ = reply.send(result);
             }
+            Command::Mute {
+                call,
+                kind,
+                muted,
+                reply,
+            } => {
+                let result = match self.media.get_mut(&call) {
+                    Some(media) => {
+                        media.mute = media.mute.with(kind, muted);
+                        if kind == MediaKind::Microphone
+                            && let Some(session) = &media.session
+                        {
+                            session.set_muted(muted);
+                        }
+                        tracing::debug!(%call, ?kind, muted, "mute");
+                        Ok(media.mute)
+                    }
+                    None => Err(Error::UnknownCall { call }),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Muted { call, reply } => {
+                let result = self
+                    .media
+                    .get(&call)
+                    .map(|m| m.mute)
+                    .ok_or(Error::UnknownCall { call });
+                let _ = reply.send(result);
+            }
+            Command::Media { call, wait, reply } => match self.media.get_mut(&call) {
+                Some(media) => match &media.session {
+                    Some(session) => {
+                        let _ = reply.send(Ok(Some(MediaHandle::new(call, session.clone()))));
+                    }
+                    None if wait => media.waiters.push(reply),
+                    None => {
+                        let _ = reply.send(Ok(None));
+                    }
+                },
+                None => {
+                    let _ = reply.send(Err(Error::UnknownCall { call }));
+                }
+            },
             Command::Message {
                 target,
                 content_type,
@@ -308,13 +373,9 @@ impl Driver {
         match self.core.invite(now(), target, Some(&offer)) {
             Ok(handle) => {
                 self.watch(handle, &session);
-                self.media.insert(
-                    handle,
-                    CallMedia {
-                        session: Some(session),
-                        remote_offer: None,
-                    },
-                );
+                let mut media = CallMedia::default();
+                media.set_session(handle, session);
+                self.media.insert(handle, media);
                 Ok(handle)
             }
             Err(e) => {
@@ -350,7 +411,7 @@ impl Driver {
         self.core.answer(now(), call, Some(&sdp))?;
         self.watch(call, &session);
         if let Some(media) = self.media.get_mut(&call) {
-            media.session = Some(session);
+            media.set_session(call, session);
         }
         Ok(())
     }
@@ -454,8 +515,8 @@ impl Driver {
                 self.media.insert(
                     *call,
                     CallMedia {
-                        session: None,
                         remote_offer: remote_sdp.clone(),
+                        ..CallMedia::default()
                     },
                 );
                 let (user, host) = crate::values::uri_user_host(remote_uri)
@@ -495,8 +556,11 @@ impl Driver {
                 self.answer_reoffer(*call, sdp.as_deref()).await;
             }
             Event::Ended { call, .. } | Event::Failed { call, .. } => {
-                if let Some(session) = self.media.remove(call).and_then(|m| m.session) {
-                    let _ = session.close().await;
+                if let Some(mut media) = self.media.remove(call) {
+                    media.end(*call);
+                    if let Some(session) = media.session {
+                        let _ = session.close().await;
+                    }
                 }
             }
             _ => {}
