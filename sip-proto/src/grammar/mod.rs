@@ -467,8 +467,22 @@ impl<'a> Scanner<'a> {
     /// Consumes a decimal number (`1*DIGIT`) that must fit in a `u32`.
     pub fn number_u32(&mut self, expected: &'static str) -> Result<u32> {
         let start = self.pos;
-        let digits = self.take_while1(|b| b.is_ascii_digit(), expected)?;
-        parse_u32(digits).ok_or(syntax(start, "number below 2^32"))
+        let bytes = self.src.as_bytes();
+        let mut i = start;
+        let mut value = 0u64;
+        while let Some(&b) = bytes.get(i) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            // Capped far above u32::MAX, so any run of digits neither overflows nor fits.
+            value = (value * 10 + u64::from(b - b'0')).min(1 << 40);
+            i += 1;
+        }
+        if i == start {
+            return Err(self.error(expected));
+        }
+        self.pos = i;
+        u32::try_from(value).map_err(|_| syntax(start, "number below 2^32"))
     }
 
     /// Skips trailing white space and requires the end of the input.

@@ -160,7 +160,7 @@ fn has_double_dot(host: &[u8]) -> bool {
 /// A dotted quad starting at `start` of `bytes`: the address and the index just past it.
 /// Stops after the fourth number; what follows is the caller's business.
 #[inline]
-fn scan_ipv4(bytes: &[u8], start: usize) -> Option<(Ipv4Addr, usize)> {
+pub(crate) fn scan_ipv4(bytes: &[u8], start: usize) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let mut i = start;
     for (n, octet) in octets.iter_mut().enumerate() {

@@ -25,7 +25,7 @@ mod tel;
 use std::fmt;
 
 pub use host::Host;
-pub(crate) use host::parse_ipv4;
+pub(crate) use host::scan_ipv4;
 pub(crate) use host::scan_port as host_port;
 pub use owned::UriBuf;
 pub use sip::{HeaderPairs, SipUri};

@@ -54,10 +54,19 @@ impl<'a> Via<'a> {
     pub fn parse(value: &'a str) -> Result<Self> {
         let mut sc = Scanner::new(value);
         sc.skip_lws();
-        let protocol = sc.token("protocol name")?;
-        sc.separator(b'/', "/ after protocol name")?;
-        let version = sc.token("protocol version")?;
-        sc.separator(b'/', "/ after protocol version")?;
+        let at = sc.pos();
+        let (protocol, version) = if value.as_bytes()[at..].starts_with(b"SIP/2.0/") {
+            // Nearly every Via: the general path below would find the same two tokens.
+            sc.advance(8);
+            sc.skip_lws();
+            (&value[at..at + 3], &value[at + 4..at + 7])
+        } else {
+            let protocol = sc.token("protocol name")?;
+            sc.separator(b'/', "/ after protocol name")?;
+            let version = sc.token("protocol version")?;
+            sc.separator(b'/', "/ after protocol version")?;
+            (protocol, version)
+        };
         let transport = sc.token("transport")?;
         if !sc.skip_lws() {
             return Err(sc.error("white space before sent-by"));
@@ -172,8 +181,10 @@ fn check_param<'a>(src: &str, p: Param<'a>, known: &mut KnownParams<'a>) -> Resu
 
 /// `received` holds an IPv4 or IPv6 address; tolerate a bracketed IPv6 reference too.
 fn parse_ip(v: &str) -> Option<IpAddr> {
-    if let Some(v4) = crate::uri::parse_ipv4(v.as_bytes()) {
-        return Some(IpAddr::V4(v4));
+    if let Some((v4, end)) = crate::uri::scan_ipv4(v.as_bytes(), 0) {
+        if end == v.len() {
+            return Some(IpAddr::V4(v4));
+        }
     }
     let v = v
         .strip_prefix('[')
@@ -227,6 +238,11 @@ mod tests {
         let v = Via::parse("SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239")
             .unwrap();
         assert_eq!(v.branch(), Some("z9hG4bK30239"));
+        // White space after the last slash, and a protocol written in lower case.
+        let v = Via::parse("SIP/2.0/ TCP h").unwrap();
+        assert_eq!((v.protocol, v.version, v.transport), ("SIP", "2.0", "TCP"));
+        let v = Via::parse("sip/2.0/tls h:5061").unwrap();
+        assert_eq!((v.protocol, v.version, v.transport), ("sip", "2.0", "tls"));
         let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1] : 5070 ;rport;maddr=[2001:db8::1];ttl=1")
             .unwrap();
         assert_eq!(v.port, Some(5070));
