@@ -467,7 +467,7 @@ const COMPACT: [u8; 26] = {
 /// Bit 5 lowercases ASCII letters; among token characters only letters map onto letters
 /// that way, and only `-` or a CR onto `-`, so for a token (or a header line, which holds no
 /// CR) a match means the very name.
-#[inline]
+#[inline(always)]
 pub(crate) fn lookup(bytes: &[u8]) -> Option<u8> {
     if let [c] = bytes {
         let c = c.to_ascii_lowercase();
