@@ -613,6 +613,26 @@ impl UserAgentCore {
         self.calls.active()
     }
 
+    /// Takes a reloaded account (identity, credentials, registration switch and expiry) while
+    /// calls and transactions carry on: the binding is renewed with the new settings (a
+    /// REGISTER now when connected, on connect otherwise), or removed when registration is
+    /// now off. The instance id stays unless the new configuration sets one.
+    pub fn reconfigure(&mut self, now: Instant, config: CoreConfig) {
+        if self.ctx.config.register && !config.register {
+            // Removed under the identity the registrar knows.
+            self.registration.unregister(now, &mut self.ctx, false);
+        }
+        let instance_id = std::mem::take(&mut self.ctx.config.instance_id);
+        self.ctx.config = config;
+        if self.ctx.config.instance_id.is_empty() {
+            self.ctx.config.instance_id = instance_id;
+        }
+        if self.ctx.config.register {
+            self.registration.register(now, &mut self.ctx);
+        }
+        self.flush();
+    }
+
     fn flush(&mut self) {
         self.transmits.extend(self.ctx.out.drain(..));
     }

@@ -4,6 +4,7 @@
 mod handle;
 mod media;
 mod run;
+mod worker;
 
 use std::sync::Arc;
 
@@ -126,6 +127,10 @@ pub(crate) enum Command {
         content_type: String,
         body: String,
         reply: oneshot::Sender<Result<()>>,
+    },
+    Reload {
+        config: Box<sip_config::PhoneConfig>,
+        reply: oneshot::Sender<Result<sip_config::ConfigDiff>>,
     },
     Shutdown(oneshot::Sender<()>),
 }
@@ -316,26 +321,47 @@ impl UserAgent {
         options: AgentOptions,
         media: Arc<dyn MediaFactory>,
     ) -> Result<(UserAgent, AgentEvents)> {
-        let (transport, transport_events) = sip_transport::Transport::start(options.transport)
+        UserAgent::launch(options, None, media)
+    }
+
+    /// Starts from a resolved sip-config [`PhoneConfig`](sip_config::PhoneConfig) (see
+    /// [`AgentOptions::from_phone`]), which [`UserAgent::reload`] later diffs against. Fails
+    /// when the configuration has no server URL.
+    pub fn start_with_config(
+        config: sip_config::PhoneConfig,
+        media: Arc<dyn MediaFactory>,
+    ) -> Result<(UserAgent, AgentEvents)> {
+        let options = AgentOptions::from_phone(&config).ok_or_else(|| Error::Transport {
+            reason: "the configuration has no server URL (transport.urls is empty)".to_owned(),
+        })?;
+        UserAgent::launch(options, Some(config), media)
+    }
+
+    fn launch(
+        options: AgentOptions,
+        phone: Option<sip_config::PhoneConfig>,
+        media: Arc<dyn MediaFactory>,
+    ) -> Result<(UserAgent, AgentEvents)> {
+        let (transport, wire) = sip_transport::Transport::start(options.transport.clone())
             .map_err(|e| Error::Transport {
                 reason: e.to_string(),
             })?;
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
-        let core = crate::UserAgentCore::new(options.core);
-        let policy = run::Policy {
-            auto_answer: options.auto_answer,
-            auto_dial: options.auto_dial,
-        };
-        let task = tokio::spawn(run::run(
-            core,
-            policy,
+        let task = tokio::spawn(run::run(run::Setup {
+            core: crate::UserAgentCore::new(options.core),
+            policy: run::Policy {
+                auto_answer: options.auto_answer,
+                auto_dial: options.auto_dial,
+            },
             transport,
-            transport_events,
-            command_rx,
-            event_tx,
-            media,
-        ));
+            wire,
+            transport_config: options.transport,
+            phone,
+            commands: command_rx,
+            events: event_tx,
+            factory: media,
+        }));
         Ok((
             UserAgent {
                 commands,
@@ -373,6 +399,20 @@ impl UserAgent {
             reply,
         })
         .await
+    }
+
+    /// Applies a new configuration, changing only what differs from the one in force
+    /// (sip-config's [`diff`](sip_config::diff)): auto-answer and auto-dial in place, a new
+    /// REGISTER when the account or registration settings changed, a new connection only when
+    /// the transport settings changed (TLS, back-off and other [`AgentOptions`] settings the
+    /// configuration does not carry stay). Calls carry on. Returns the diff.
+    ///
+    /// An agent started with [`UserAgent::start`] has no configuration to compare with: its
+    /// first reload applies everything (and reconnects). Media settings are the
+    /// [`MediaFactory`]'s: they do not change here.
+    pub async fn reload(&self, config: sip_config::PhoneConfig) -> Result<sip_config::ConfigDiff> {
+        let config = Box::new(config);
+        ask(&self.commands, |reply| Command::Reload { config, reply }).await
     }
 
     /// A handle on a call announced by an event (e.g. [`Event::IncomingCall`]).

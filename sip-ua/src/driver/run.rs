@@ -1,5 +1,7 @@
-//! The driver task: transport events, commands and timers in, transmits, media actions and
-//! events out.
+//! The driver task: transport events, commands, timers and finished media work in; transmits,
+//! media jobs and events out. It never waits for media (see [`super::worker`]).
+
+mod reload;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +10,9 @@ use std::time::{Duration, Instant};
 use sip_media::{AnswerKind, MediaEvent, MediaSession};
 use sip_transport::{Flow, Transport, TransportEvent as WireEvent, TransportEvents, TransportKind};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
+use super::worker::{self, Finished, MediaJob, Reply, Worker};
 use super::{Command, MediaFactory, MediaHandle, MediaKind, MuteState};
 use crate::UserAgentCore;
 use crate::error::{Error, Result};
@@ -62,17 +66,31 @@ pub(super) struct Policy {
     pub(super) auto_dial: Option<String>,
 }
 
-/// Media of one call.
-#[derive(Default)]
+/// Media of one call: its session once made, its worker, its mute state.
 struct CallMedia {
     session: Option<Arc<dyn MediaSession>>,
+    /// The caller's offer, until the answer uses it.
     remote_offer: Option<String>,
+    /// An answer is being made (the session may not exist yet).
+    answering: bool,
     mute: MuteState,
     /// `Call::wait_media` callers, answered when the session exists.
     waiters: Vec<oneshot::Sender<Result<Option<MediaHandle>>>>,
+    worker: Worker,
 }
 
 impl CallMedia {
+    fn new(worker: Worker) -> CallMedia {
+        CallMedia {
+            session: None,
+            remote_offer: None,
+            answering: false,
+            mute: MuteState::default(),
+            waiters: Vec::new(),
+            worker,
+        }
+    }
+
     /// Takes the call's new session: applies the mute state and answers the waiters.
     fn set_session(&mut self, call: CallHandle, session: Arc<dyn MediaSession>) {
         session.set_muted(self.mute.microphone);
@@ -82,50 +100,76 @@ impl CallMedia {
         self.session = Some(session);
     }
 
-    /// The call ended: waiters learn it is gone.
-    fn end(&mut self, call: CallHandle) {
+    /// The call ended: waiters learn it is gone, and the media closes (at once, so a session
+    /// still gathering candidates stops; the worker closes it again after its queue, which is
+    /// harmless as closing is idempotent).
+    fn end(mut self, call: CallHandle) -> Vec<JoinHandle<()>> {
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(Err(Error::UnknownCall { call }));
         }
+        let mut tasks = vec![self.worker.close()];
+        if let Some(session) = self.session {
+            tasks.push(tokio::spawn(async move {
+                let _ = session.close().await;
+            }));
+        }
+        tasks
     }
+}
+
+/// What the driver task starts with.
+pub(super) struct Setup {
+    pub(super) core: UserAgentCore,
+    pub(super) policy: Policy,
+    pub(super) transport: Transport,
+    pub(super) wire: TransportEvents,
+    /// The transport options in force (kept for a reload that reconnects).
+    pub(super) transport_config: sip_transport::TransportConfig,
+    /// The configuration the agent started from, when it started from one (for reload's diff).
+    pub(super) phone: Option<sip_config::PhoneConfig>,
+    pub(super) commands: mpsc::UnboundedReceiver<Command>,
+    pub(super) events: mpsc::UnboundedSender<Event>,
+    pub(super) factory: Arc<dyn MediaFactory>,
 }
 
 struct Driver {
     policy: Policy,
     /// When auto-dial fires (once per user agent).
     auto_dial_at: Option<tokio::time::Instant>,
-    /// Events of every call's media session, tagged with the call.
-    media_events: mpsc::UnboundedSender<(CallHandle, MediaEvent)>,
     core: UserAgentCore,
     transport: Transport,
+    wire: TransportEvents,
+    transport_config: sip_transport::TransportConfig,
+    phone: Option<sip_config::PhoneConfig>,
     flows: Flows,
     current: Option<FlowId>,
     media: HashMap<CallHandle, CallMedia>,
     factory: Arc<dyn MediaFactory>,
+    /// Where media work reports back to the loop.
+    finished: mpsc::UnboundedSender<Finished>,
+    /// Workers and closes of ended calls, awaited (bounded) at shutdown.
+    closing: Vec<JoinHandle<()>>,
     events: mpsc::UnboundedSender<Event>,
 }
 
-pub(super) async fn run(
-    core: UserAgentCore,
-    policy: Policy,
-    transport: Transport,
-    mut wire: TransportEvents,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<Event>,
-    factory: Arc<dyn MediaFactory>,
-) {
-    let (media_events, mut media_rx) = mpsc::unbounded_channel();
+pub(super) async fn run(setup: Setup) {
+    let (finished, mut finished_rx) = mpsc::unbounded_channel();
+    let mut commands = setup.commands;
     let mut driver = Driver {
-        policy,
+        policy: setup.policy,
         auto_dial_at: None,
-        media_events,
-        core,
-        transport,
+        core: setup.core,
+        transport: setup.transport,
+        wire: setup.wire,
+        transport_config: setup.transport_config,
+        phone: setup.phone,
         flows: Flows::default(),
         current: None,
         media: HashMap::new(),
-        factory,
-        events,
+        factory: setup.factory,
+        finished,
+        closing: Vec::new(),
+        events: setup.events,
     };
     loop {
         let deadline = driver
@@ -146,27 +190,45 @@ pub(super) async fn run(
             }
         };
         tokio::select! {
-            event = wire.recv() => match event {
+            event = driver.wire.recv() => match event {
                 Some(event) => driver.on_wire(event),
-                None => break,
+                None => {
+                    tracing::warn!("transport stopped: the user agent stops");
+                    driver.shutdown().await;
+                    return;
+                }
             },
             command = commands.recv() => match command {
                 Some(Command::Shutdown(reply)) => {
-                    driver.shutdown(&mut wire).await;
+                    driver.shutdown().await;
                     let _ = reply.send(());
                     return;
                 }
                 Some(command) => driver.on_command(command).await,
                 None => {
-                    driver.shutdown(&mut wire).await;
+                    driver.shutdown().await;
                     return;
                 }
             },
-            Some((call, event)) = media_rx.recv() => driver.on_media(call, event),
+            Some(finished) = finished_rx.recv() => driver.on_finished(finished),
             () = sleep => driver.core.handle_timeout(now()),
-            () = dial => driver.auto_dial().await,
+            () = dial => driver.auto_dial(),
         }
         driver.flush().await;
+    }
+}
+
+/// Answers an API caller (nobody waits for automatic actions: their failure is logged).
+fn respond<T>(reply: Reply<T>, result: Result<T>, what: &str) {
+    match reply {
+        Some(reply) => {
+            let _ = reply.send(result);
+        }
+        None => {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "{what} failed");
+            }
+        }
     }
 }
 
@@ -186,22 +248,21 @@ impl Driver {
                     },
                 );
             }
-            WireEvent::Disconnected { reason } => {
-                if let Some(id) = self.current.take() {
-                    self.core.handle_transport_event(
-                        now(),
-                        TransportEvent::Disconnected {
-                            flow: id,
-                            reason: reason.to_string(),
-                        },
-                    );
-                }
-            }
+            WireEvent::Disconnected { reason } => self.disconnected(reason.to_string()),
             WireEvent::Message { message, flow } => {
                 let id = self.flows.id(flow);
                 self.core.handle_received(now(), &message.as_ref(), id);
             }
             other => tracing::debug!(?other, "transport event"),
+        }
+    }
+
+    /// The current flow is gone: the core fails its transactions and registers again on the
+    /// next flow.
+    fn disconnected(&mut self, reason: String) {
+        if let Some(id) = self.current.take() {
+            self.core
+                .handle_transport_event(now(), TransportEvent::Disconnected { flow: id, reason });
         }
     }
 
@@ -214,12 +275,8 @@ impl Driver {
                 self.core.unregister(now(), all);
                 let _ = reply.send(Ok(()));
             }
-            Command::Call { target, reply } => {
-                let _ = reply.send(self.call(&target).await);
-            }
-            Command::Answer { call, reply } => {
-                let _ = reply.send(self.answer(call).await);
-            }
+            Command::Call { target, reply } => self.call(target, Some(reply)),
+            Command::Answer { call, reply } => self.answer(call, Some(reply)),
             Command::Reject {
                 call,
                 status,
@@ -230,9 +287,7 @@ impl Driver {
             Command::Hangup { call, reply } => {
                 let _ = reply.send(self.core.hangup(now(), call));
             }
-            Command::Hold { call, hold, reply } => {
-                let _ = reply.send(self.hold(call, hold).await);
-            }
+            Command::Hold { call, hold, reply } => self.hold(call, hold, reply),
             Command::Transfer {
                 call,
                 target,
@@ -311,17 +366,176 @@ impl Driver {
             } => {
                 let _ = reply.send(self.core.send_message(now(), &target, &content_type, &body));
             }
+            Command::Reload { config, reply } => {
+                let _ = reply.send(self.reload(*config).await);
+            }
             Command::Shutdown(_) => {}
         }
     }
 
-    async fn auto_dial(&mut self) {
+    fn auto_dial(&mut self) {
         self.auto_dial_at = None;
         if let Some(target) = self.policy.auto_dial.take() {
             tracing::info!(target, "auto-dial");
-            if let Err(e) = self.call(&target).await {
-                tracing::warn!(target, error = %e, "auto-dial failed");
+            self.call(target, None);
+        }
+    }
+
+    /// Starts an outgoing call: the session and offer are made off the loop, the INVITE goes
+    /// out when they are ready ([`Finished::Outgoing`]).
+    fn call(&mut self, target: String, reply: Reply<CallHandle>) {
+        worker::prepare_outgoing(target, self.factory.clone(), self.finished.clone(), reply);
+    }
+
+    /// Answers an incoming call: the session and answer are made off the loop, the 2xx goes
+    /// out when they are ready ([`Finished::Answer`]).
+    fn answer(&mut self, call: CallHandle, reply: Reply<()>) {
+        let Some(media) = self.media.get_mut(&call) else {
+            return respond(reply, Err(Error::UnknownCall { call }), "answer");
+        };
+        if media.answering || media.session.is_some() {
+            let state = if media.answering {
+                "answering"
+            } else {
+                "answered"
+            };
+            let refused = Err(Error::InvalidCallState {
+                call,
+                action: "answer",
+                state,
+            });
+            return respond(reply, refused, "answer");
+        }
+        media.answering = true;
+        media.worker.queue(MediaJob::Answer {
+            offer: media.remote_offer.take(),
+            muted: media.mute.microphone,
+            reply,
+        });
+    }
+
+    /// Hold or resume: the re-offer is made off the loop, the re-INVITE goes out when it is
+    /// ready ([`Finished::Reoffer`]).
+    fn hold(&mut self, call: CallHandle, hold: bool, reply: oneshot::Sender<Result<()>>) {
+        let Some(media) = self.media.get(&call) else {
+            let _ = reply.send(Err(Error::UnknownCall { call }));
+            return;
+        };
+        if media.session.is_none() && !media.answering {
+            let _ = reply.send(Err(Error::InvalidCallState {
+                call,
+                action: if hold { "hold" } else { "resume" },
+                state: "without media (not answered)",
+            }));
+            return;
+        }
+        let direction = if hold {
+            sip_media::Direction::SendOnly
+        } else {
+            sip_media::Direction::SendRecv
+        };
+        media.worker.queue(MediaJob::Reoffer {
+            direction,
+            reply: Some(reply),
+        });
+    }
+
+    /// Media work came back: carry on with the signalling it was waited for.
+    fn on_finished(&mut self, finished: Finished) {
+        match finished {
+            Finished::Outgoing {
+                target,
+                result,
+                reply,
+            } => {
+                let result = match result {
+                    Ok((session, offer)) => match self.core.invite(now(), &target, Some(&offer)) {
+                        Ok(call) => {
+                            let worker = Worker::start(
+                                call,
+                                Some(session.clone()),
+                                self.factory.clone(),
+                                self.finished.clone(),
+                            );
+                            let mut media = CallMedia::new(worker);
+                            media.set_session(call, session);
+                            self.media.insert(call, media);
+                            Ok(call)
+                        }
+                        Err(e) => {
+                            self.closing.push(tokio::spawn(async move {
+                                let _ = session.close().await;
+                            }));
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(media_error(e)),
+                };
+                respond(reply, result, "outgoing call");
             }
+            Finished::Session { call, session } => {
+                if let Some(media) = self.media.get_mut(&call) {
+                    media.set_session(call, session);
+                }
+            }
+            Finished::Answer {
+                call,
+                result,
+                reply,
+            } => {
+                let Some(media) = self.media.get_mut(&call) else {
+                    // Hung up or cancelled while the answer was being made.
+                    return respond(reply, Err(Error::UnknownCall { call }), "answer");
+                };
+                media.answering = false;
+                let result = match result {
+                    Ok(sdp) => self.core.answer(now(), call, Some(&sdp)),
+                    Err(e) => {
+                        if e.is_not_acceptable() {
+                            // RFC 3261 §13.3.1.3: an offer we cannot use gets 488.
+                            if let Err(e) = self.core.reject(now(), call, 488) {
+                                tracing::warn!(%call, error = %e, "488 not sent");
+                            }
+                        }
+                        Err(media_error(e))
+                    }
+                };
+                respond(reply, result, "answer");
+            }
+            Finished::Reoffer {
+                call,
+                result,
+                reply,
+            } => {
+                let result = match result {
+                    _ if !self.media.contains_key(&call) => Err(Error::UnknownCall { call }),
+                    Ok(sdp) => self.core.reinvite(now(), call, &sdp),
+                    Err(e) => Err(media_error(e)),
+                };
+                respond(reply, result, "re-offer");
+            }
+            Finished::ReofferAnswer { call, result } => {
+                if !self.media.contains_key(&call) {
+                    return;
+                }
+                let sent = match result {
+                    Ok(sdp) => self.core.answer_reoffer(now(), call, &sdp),
+                    Err(e) => {
+                        tracing::warn!(%call, error = %e, "re-offer not usable");
+                        self.core.reject_reoffer(now(), call, 488)
+                    }
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(%call, error = %e, "re-offer not answered");
+                }
+            }
+            Finished::ApplyFailed { call, error } => {
+                if self.media.contains_key(&call) {
+                    tracing::warn!(%call, %error, "remote SDP not usable: hanging up");
+                    let _ = self.core.end_for_media_failure(now(), call);
+                }
+            }
+            Finished::Event { call, event } => self.on_media(call, event),
         }
     }
 
@@ -334,7 +548,7 @@ impl Driver {
                     method: DtmfMethod::Rfc4733,
                 });
             }
-            MediaEvent::Failed(reason) => {
+            MediaEvent::Failed(reason) if self.media.contains_key(&call) => {
                 tracing::warn!(%call, reason, "media failed: ending the call");
                 let _ = self.core.end_for_media_failure(now(), call);
             }
@@ -342,125 +556,10 @@ impl Driver {
         }
     }
 
-    /// Forwards a session's events into the driver loop until the session closes.
-    fn watch(&self, call: CallHandle, session: &Arc<dyn MediaSession>) {
-        let mut events = session.events();
-        let sink = self.media_events.clone();
-        tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(event) => {
-                        if sink.send((call, event)).is_err() {
-                            break;
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
-    }
-
-    async fn call(&mut self, target: &str) -> Result<CallHandle> {
-        let session = self.factory.create().await.map_err(media_error)?;
-        let offer = match session.create_offer().await {
-            Ok(offer) => offer,
-            Err(e) => {
-                let _ = session.close().await;
-                return Err(media_error(e));
-            }
-        };
-        match self.core.invite(now(), target, Some(&offer)) {
-            Ok(handle) => {
-                self.watch(handle, &session);
-                let mut media = CallMedia::default();
-                media.set_session(handle, session);
-                self.media.insert(handle, media);
-                Ok(handle)
-            }
-            Err(e) => {
-                let _ = session.close().await;
-                Err(e)
-            }
-        }
-    }
-
-    async fn answer(&mut self, call: CallHandle) -> Result<()> {
-        let offer = self
-            .media
-            .get(&call)
-            .ok_or(Error::UnknownCall { call })?
-            .remote_offer
-            .clone();
-        let session = self.factory.create().await.map_err(media_error)?;
-        let sdp = match &offer {
-            Some(offer) => session.create_answer(offer).await,
-            None => session.create_offer().await,
-        };
-        let sdp = match sdp {
-            Ok(sdp) => sdp,
-            Err(e) => {
-                let _ = session.close().await;
-                if e.is_not_acceptable() {
-                    // RFC 3261 §13.3.1.3: an offer we cannot use gets 488.
-                    self.core.reject(now(), call, 488)?;
-                }
-                return Err(media_error(e));
-            }
-        };
-        self.core.answer(now(), call, Some(&sdp))?;
-        self.watch(call, &session);
-        if let Some(media) = self.media.get_mut(&call) {
-            media.set_session(call, session);
-        }
-        Ok(())
-    }
-
-    async fn hold(&mut self, call: CallHandle, hold: bool) -> Result<()> {
-        let session = self
-            .media
-            .get(&call)
-            .and_then(|m| m.session.clone())
-            .ok_or(Error::UnknownCall { call })?;
-        let direction = if hold {
-            sip_media::Direction::SendOnly
-        } else {
-            sip_media::Direction::SendRecv
-        };
-        session
-            .set_direction(direction)
-            .await
-            .map_err(media_error)?;
-        let offer = session.create_offer().await.map_err(media_error)?;
-        self.core.reinvite(now(), call, &offer)
-    }
-
-    /// The peer's re-offer: the media session answers it (488 when it cannot).
-    async fn answer_reoffer(&mut self, call: CallHandle, offer: Option<&str>) {
-        let Some(session) = self.media.get(&call).and_then(|m| m.session.clone()) else {
-            let _ = self.core.reject_reoffer(now(), call, 488);
-            return;
-        };
-        let sdp = match offer {
-            Some(offer) => session.create_answer(offer).await,
-            None => session.create_offer().await,
-        };
-        let result = match sdp {
-            Ok(sdp) => self.core.answer_reoffer(now(), call, &sdp),
-            Err(e) => {
-                tracing::warn!(%call, error = %e, "re-offer not usable");
-                self.core.reject_reoffer(now(), call, 488)
-            }
-        };
-        if let Err(e) = result {
-            tracing::warn!(%call, error = %e, "re-offer not answered");
-        }
-    }
-
     /// Sends what the core queued and applies its events to the media sessions.
     async fn flush(&mut self) {
-        // Handling an event can queue messages (answering a re-offer) and sending can queue
-        // events (a send failure): drain both until neither has anything.
+        // Handling an event can queue messages (a 488) and sending can queue events (a send
+        // failure): drain both until neither has anything.
         loop {
             let mut progressed = false;
             while let Some(transmit) = self.core.poll_transmit() {
@@ -469,7 +568,7 @@ impl Driver {
             }
             while let Some(event) = self.core.poll_event() {
                 progressed = true;
-                self.on_core_event(&event).await;
+                self.on_core_event(&event);
                 let _ = self.events.send(event);
             }
             if !progressed {
@@ -504,7 +603,7 @@ impl Driver {
         }
     }
 
-    async fn on_core_event(&mut self, event: &Event) {
+    fn on_core_event(&mut self, event: &Event) {
         match event {
             Event::IncomingCall {
                 call,
@@ -512,32 +611,25 @@ impl Driver {
                 remote_uri,
                 ..
             } => {
-                self.media.insert(
-                    *call,
-                    CallMedia {
-                        remote_offer: remote_sdp.clone(),
-                        ..CallMedia::default()
-                    },
-                );
+                let worker =
+                    Worker::start(*call, None, self.factory.clone(), self.finished.clone());
+                let mut media = CallMedia::new(worker);
+                media.remote_offer.clone_from(remote_sdp);
+                self.media.insert(*call, media);
                 let (user, host) = crate::values::uri_user_host(remote_uri)
                     .map(|(user, host)| (user.unwrap_or(""), host))
                     .unwrap_or(("", ""));
                 if self.policy.auto_answer.should_answer(user, host) {
                     tracing::info!(%call, remote_uri, "auto-answer");
-                    if let Err(e) = self.answer(*call).await {
-                        tracing::warn!(%call, error = %e, "auto-answer failed");
-                    }
+                    self.answer(*call, None);
                 }
             }
             Event::Registered { .. } | Event::TransportConnected { .. }
-                if self.policy.auto_dial.is_some() && self.auto_dial_at.is_none() =>
+                if self.policy.auto_dial.is_some()
+                    && self.auto_dial_at.is_none()
+                    && self.ready_to_dial(event) =>
             {
-                // Without registration the connection is the signal to dial.
-                let ready =
-                    matches!(event, Event::Registered { .. }) || !self.core.config().register;
-                if ready {
-                    self.auto_dial_at = Some(tokio::time::Instant::now() + AUTO_DIAL_DELAY);
-                }
+                self.auto_dial_at = Some(tokio::time::Instant::now() + AUTO_DIAL_DELAY);
             }
             Event::EarlyMedia { call, sdp } | Event::RemoteAnswer { call, sdp } => {
                 let kind = if matches!(event, Event::EarlyMedia { .. }) {
@@ -545,35 +637,43 @@ impl Driver {
                 } else {
                     AnswerKind::Final
                 };
-                if let Some(session) = self.media.get(call).and_then(|m| m.session.clone())
-                    && let Err(e) = session.apply_answer(sdp, kind).await
-                {
-                    tracing::warn!(%call, error = %e, "remote SDP not usable: hanging up");
-                    let _ = self.core.end_for_media_failure(now(), *call);
+                if let Some(media) = self.media.get(call) {
+                    media.worker.queue(MediaJob::Apply {
+                        sdp: sdp.clone(),
+                        kind,
+                    });
                 }
             }
-            Event::RemoteOffer { call, sdp } => {
-                self.answer_reoffer(*call, sdp.as_deref()).await;
-            }
+            Event::RemoteOffer { call, sdp } => match self.media.get(call) {
+                Some(media) => media
+                    .worker
+                    .queue(MediaJob::AnswerReoffer { offer: sdp.clone() }),
+                None => {
+                    let _ = self.core.reject_reoffer(now(), *call, 488);
+                }
+            },
             Event::Ended { call, .. } | Event::Failed { call, .. } => {
-                if let Some(mut media) = self.media.remove(call) {
-                    media.end(*call);
-                    if let Some(session) = media.session {
-                        let _ = session.close().await;
-                    }
+                if let Some(media) = self.media.remove(call) {
+                    self.closing.retain(|task| !task.is_finished());
+                    self.closing.extend(media.end(*call));
                 }
             }
             _ => {}
         }
     }
 
-    async fn shutdown(mut self, wire: &mut TransportEvents) {
+    /// Whether `event` is the signal auto-dial waits for: registration, or the connection
+    /// when registration is off.
+    fn ready_to_dial(&self, event: &Event) -> bool {
+        matches!(event, Event::Registered { .. }) || !self.core.config().register
+    }
+
+    async fn shutdown(mut self) {
         let calls: Vec<CallHandle> = self.media.keys().copied().collect();
         for call in calls {
             let _ = self.core.hangup(now(), call);
         }
-        let registered = self.core.is_registered();
-        if registered {
+        if self.core.is_registered() {
             self.core.unregister(now(), false);
         }
         self.flush().await;
@@ -584,7 +684,7 @@ impl Driver {
             let timer = self.core.poll_timeout().map(tokio::time::Instant::from_std);
             let wake = timer.map_or(deadline, |t| t.min(deadline));
             tokio::select! {
-                event = wire.recv() => match event {
+                event = self.wire.recv() => match event {
                     Some(event) => self.on_wire(event),
                     None => break,
                 },
@@ -592,12 +692,25 @@ impl Driver {
             }
             self.flush().await;
         }
-        for (_, media) in self.media.drain() {
-            if let Some(session) = media.session {
-                let _ = session.close().await;
+        let calls: Vec<CallHandle> = self.media.keys().copied().collect();
+        for call in calls {
+            if let Some(media) = self.media.remove(&call) {
+                self.closing.extend(media.end(call));
             }
         }
+        // Media closes within the grace period (a session still gathering may not).
+        let closing = futures_join(std::mem::take(&mut self.closing));
+        if tokio::time::timeout(SHUTDOWN_GRACE, closing).await.is_err() {
+            tracing::warn!("media sessions still closing at shutdown");
+        }
         self.transport.close().await;
+    }
+}
+
+/// Waits for every task.
+async fn futures_join(tasks: Vec<JoinHandle<()>>) {
+    for task in tasks {
+        let _ = task.await;
     }
 }
 

@@ -1,0 +1,271 @@
+//! Media work off the driver loop. Making an offer or answer waits for ICE gathering (up to
+//! seconds), so each call's media operations run in a task of their own, in the order the loop
+//! queued them, and their results come back to the loop as [`Finished`] messages. Signalling
+//! (other calls, registration refreshes, OPTIONS) never waits for media.
+
+use std::sync::Arc;
+
+use sip_media::{AnswerKind, Direction, MediaError, MediaEvent, MediaSession};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::MediaFactory;
+use crate::error::Result;
+use crate::event::CallHandle;
+
+/// Where an API caller waits for the outcome.
+pub(super) type Reply<T> = Option<oneshot::Sender<Result<T>>>;
+
+/// One media operation of a call, run in order by the call's worker.
+pub(super) enum MediaJob {
+    /// Make the session (when the call has none) and our answer to the caller's offer, or an
+    /// offer when the INVITE had none.
+    Answer {
+        offer: Option<String>,
+        muted: bool,
+        reply: Reply<()>,
+    },
+    /// Change our direction and make a re-offer (hold, resume).
+    Reoffer {
+        direction: Direction,
+        reply: Reply<()>,
+    },
+    /// Answer the peer's re-offer (or make an offer for its offerless re-INVITE).
+    AnswerReoffer { offer: Option<String> },
+    /// Apply the peer's answer to our offer.
+    Apply { sdp: String, kind: AnswerKind },
+}
+
+/// A result of media work, for the driver loop.
+pub(super) enum Finished {
+    /// The session and offer of an outgoing call (the call does not exist yet).
+    Outgoing {
+        target: String,
+        result: sip_media::Result<(Arc<dyn MediaSession>, String)>,
+        reply: Reply<CallHandle>,
+    },
+    /// The call's session now exists.
+    Session {
+        call: CallHandle,
+        session: Arc<dyn MediaSession>,
+    },
+    /// Our answer (or offer) for an incoming call.
+    Answer {
+        call: CallHandle,
+        result: sip_media::Result<String>,
+        reply: Reply<()>,
+    },
+    /// Our re-offer.
+    Reoffer {
+        call: CallHandle,
+        result: sip_media::Result<String>,
+        reply: Reply<()>,
+    },
+    /// Our answer to the peer's re-offer.
+    ReofferAnswer {
+        call: CallHandle,
+        result: sip_media::Result<String>,
+    },
+    /// The peer's answer could not be applied.
+    ApplyFailed { call: CallHandle, error: MediaError },
+    /// An event of a call's session.
+    Event { call: CallHandle, event: MediaEvent },
+}
+
+/// The loop's side of one call's worker.
+pub(super) struct Worker {
+    jobs: mpsc::UnboundedSender<MediaJob>,
+    task: JoinHandle<()>,
+}
+
+impl Worker {
+    /// Starts the worker of `call`, with the session it already has (outgoing calls) or none.
+    pub(super) fn start(
+        call: CallHandle,
+        session: Option<Arc<dyn MediaSession>>,
+        factory: Arc<dyn MediaFactory>,
+        done: mpsc::UnboundedSender<Finished>,
+    ) -> Worker {
+        let (jobs, rx) = mpsc::unbounded_channel();
+        if let Some(session) = &session {
+            forward_events(call, session, done.clone());
+        }
+        let state = WorkerState {
+            call,
+            session,
+            factory,
+            done,
+        };
+        Worker {
+            jobs,
+            task: tokio::spawn(state.run(rx)),
+        }
+    }
+
+    /// Queues `job` after the call's earlier media work.
+    pub(super) fn queue(&self, job: MediaJob) {
+        // The worker only stops once `close` dropped this sender.
+        let _ = self.jobs.send(job);
+    }
+
+    /// Lets the worker finish what is queued, then close the session; the task ends after.
+    pub(super) fn close(self) -> JoinHandle<()> {
+        drop(self.jobs);
+        self.task
+    }
+}
+
+struct WorkerState {
+    call: CallHandle,
+    session: Option<Arc<dyn MediaSession>>,
+    factory: Arc<dyn MediaFactory>,
+    done: mpsc::UnboundedSender<Finished>,
+}
+
+impl WorkerState {
+    async fn run(mut self, mut jobs: mpsc::UnboundedReceiver<MediaJob>) {
+        while let Some(job) = jobs.recv().await {
+            self.work(job).await;
+        }
+        // The call ended (or the driver stopped): release sockets.
+        if let Some(session) = self.session.take()
+            && let Err(e) = session.close().await
+        {
+            tracing::debug!(call = %self.call, error = %e, "closing the media session");
+        }
+    }
+
+    async fn work(&mut self, job: MediaJob) {
+        let call = self.call;
+        let finished = match job {
+            MediaJob::Answer {
+                offer,
+                muted,
+                reply,
+            } => {
+                let result = match self.session(muted).await {
+                    Ok(session) => match &offer {
+                        Some(offer) => session.create_answer(offer).await,
+                        None => session.create_offer().await,
+                    },
+                    Err(e) => Err(e),
+                };
+                Finished::Answer {
+                    call,
+                    result,
+                    reply,
+                }
+            }
+            MediaJob::Reoffer { direction, reply } => {
+                let result = match &self.session {
+                    Some(session) => match session.set_direction(direction).await {
+                        Ok(()) => session.create_offer().await,
+                        Err(e) => Err(e),
+                    },
+                    None => Err(no_session("re-offer")),
+                };
+                Finished::Reoffer {
+                    call,
+                    result,
+                    reply,
+                }
+            }
+            MediaJob::AnswerReoffer { offer } => {
+                let result = match (&self.session, offer) {
+                    (Some(session), Some(offer)) => session.create_answer(&offer).await,
+                    (Some(session), None) => session.create_offer().await,
+                    (None, _) => Err(no_session("answer a re-offer")),
+                };
+                Finished::ReofferAnswer { call, result }
+            }
+            MediaJob::Apply { sdp, kind } => {
+                let Some(session) = &self.session else {
+                    return;
+                };
+                match session.apply_answer(&sdp, kind).await {
+                    Ok(()) => return,
+                    Err(error) => Finished::ApplyFailed { call, error },
+                }
+            }
+        };
+        let _ = self.done.send(finished);
+    }
+
+    /// The call's session, made now when it has none (announced to the loop before any result
+    /// that needs it).
+    async fn session(&mut self, muted: bool) -> sip_media::Result<Arc<dyn MediaSession>> {
+        if let Some(session) = &self.session {
+            return Ok(session.clone());
+        }
+        let session = self.factory.create().await?;
+        session.set_muted(muted);
+        forward_events(self.call, &session, self.done.clone());
+        self.session = Some(session.clone());
+        let _ = self.done.send(Finished::Session {
+            call: self.call,
+            session: session.clone(),
+        });
+        Ok(session)
+    }
+}
+
+fn no_session(operation: &'static str) -> MediaError {
+    MediaError::InvalidState {
+        operation,
+        state: "the call has no media session".to_owned(),
+    }
+}
+
+/// Makes an outgoing call's session and offer off the loop; the loop sends the INVITE when
+/// [`Finished::Outgoing`] arrives. Closes the session itself when the loop has gone.
+pub(super) fn prepare_outgoing(
+    target: String,
+    factory: Arc<dyn MediaFactory>,
+    done: mpsc::UnboundedSender<Finished>,
+    reply: Reply<CallHandle>,
+) {
+    tokio::spawn(async move {
+        let result = match factory.create().await {
+            Ok(session) => match session.create_offer().await {
+                Ok(offer) => Ok((session, offer)),
+                Err(e) => {
+                    let _ = session.close().await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e),
+        };
+        if let Err(tokio::sync::mpsc::error::SendError(Finished::Outgoing {
+            result: Ok((session, _)),
+            ..
+        })) = done.send(Finished::Outgoing {
+            target,
+            result,
+            reply,
+        }) {
+            let _ = session.close().await;
+        }
+    });
+}
+
+/// Forwards a session's events into the driver loop until the session closes.
+fn forward_events(
+    call: CallHandle,
+    session: &Arc<dyn MediaSession>,
+    done: mpsc::UnboundedSender<Finished>,
+) {
+    let mut events = session.events();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if done.send(Finished::Event { call, event }).is_err() {
+                        break;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
