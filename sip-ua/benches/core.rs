@@ -2,6 +2,10 @@
 //! and a digest registration (REGISTER/401/REGISTER/200) against a registrar double, every
 //! message serialised and re-parsed by sip-proto as the transport would.
 //!
+//! A third case measures one timer tick (`handle_timeout` plus `poll_timeout`) of a core with
+//! 1,000 live transactions (MESSAGE requests over UDP waiting for their responses), the
+//! per-tick cost a load program with many agents pays.
+//!
 //! `cargo bench -p sip-ua --bench core`
 
 // criterion_group! generates an undocumented public function.
@@ -111,7 +115,47 @@ fn registration(ua: &mut UserAgentCore) {
     ua.handle_timeout(now);
 }
 
+/// A core on UDP with `n` MESSAGE client transactions waiting for responses.
+fn busy_core(n: usize, now: Instant) -> UserAgentCore {
+    let config = CoreConfig::new("sip:dave@example.com", Credentials::new("dave", "pw"))
+        .with_register(false)
+        .with_rng_seed(4);
+    let mut ua = UserAgentCore::new(config);
+    ua.handle_transport_event(
+        now,
+        TransportEvent::Connected {
+            flow: FlowId(1),
+            transport: Transport::Udp,
+            local: "127.0.0.1:5060".into(),
+        },
+    );
+    for i in 0..n {
+        let at = now + std::time::Duration::from_micros(i as u64);
+        ua.send_message(at, &format!("user{i}"), "text/plain", "hello")
+            .unwrap();
+    }
+    while ua.poll_transmit().is_some() {}
+    while ua.poll_event().is_some() {}
+    assert_eq!(ua.transaction_counts(), (n, 0));
+    ua
+}
+
 fn benches(c: &mut Criterion) {
+    let start = Instant::now();
+    let mut busy = busy_core(1000, start);
+    // Timer E first fires 500 ms after each request: a tick 1 ms in finds nothing due.
+    let tick = start + std::time::Duration::from_millis(1);
+    c.bench_function(
+        "core: timer tick with 1,000 live transactions (handle_timeout + poll_timeout)",
+        |bench| {
+            bench.iter(|| {
+                busy.handle_timeout(tick);
+                std::hint::black_box(busy.poll_timeout())
+            });
+        },
+    );
+    assert_eq!(busy.transaction_counts(), (1000, 0));
+
     let mut a = core("alice", 1, false);
     let mut b = core("bob", 2, false);
     let mut clock = Instant::now();

@@ -45,6 +45,12 @@ pub struct CoreConfig {
     pub retry_base: Duration,
     /// The longest failure back-off (default 1800 s).
     pub retry_max: Duration,
+    /// Whether an incoming call may ring while another is in progress (default: yes, call
+    /// waiting), or gets 486 Busy Here. Neither SIP Core nor openHAB has a setting for it.
+    pub second_call: crate::policy::SecondCall,
+    /// Send our provisional responses reliably (RFC 3262) also when the caller only supports
+    /// `100rel` (default off; a caller that requires it always gets them reliably).
+    pub prefer_100rel: bool,
     /// Seed for tags, branches and refresh jitter; `None` seeds from the OS.
     pub rng_seed: Option<u64>,
 }
@@ -67,6 +73,8 @@ impl CoreConfig {
             session_expires: Some(Duration::from_secs(90)),
             retry_base: Duration::from_secs(30),
             retry_max: Duration::from_secs(1800),
+            second_call: crate::policy::SecondCall::Allow,
+            prefer_100rel: false,
             rng_seed: None,
         }
     }
@@ -86,6 +94,12 @@ impl CoreConfig {
     /// Sets the transaction timers.
     pub fn with_timers(mut self, timers: TimerConfig) -> CoreConfig {
         self.timers = timers;
+        self
+    }
+
+    /// Sets what happens to a second incoming call (486 Busy Here, or call waiting).
+    pub fn with_second_call(mut self, policy: crate::policy::SecondCall) -> CoreConfig {
+        self.second_call = policy;
         self
     }
 

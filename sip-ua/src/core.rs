@@ -25,7 +25,7 @@ pub(crate) const ALLOW: &str =
     "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, REFER, NOTIFY";
 
 /// The option tags we support (Require of anything else gets 420).
-pub(crate) const SUPPORTED: &[&str] = &["path", "outbound", "gruu", "timer"];
+pub(crate) const SUPPORTED: &[&str] = &["100rel", "path", "outbound", "gruu", "timer"];
 
 /// The request body types we take.
 pub(crate) const ACCEPTED_TYPES: &[&str] =
@@ -493,6 +493,15 @@ impl UserAgentCore {
     /// Answers an incoming call with our SDP (an answer, or an offer when the INVITE had none).
     pub fn answer(&mut self, now: Instant, call: CallHandle, sdp: Option<&str>) -> Result<()> {
         let result = self.calls.answer(now, &mut self.ctx, call, sdp);
+        self.flush();
+        result
+    }
+
+    /// Sends early media on an incoming call before answering: 183 Session Progress with our
+    /// SDP (the answer to the caller's offer). When the caller uses `100rel` (RFC 3262) it goes
+    /// reliably, and a later [`UserAgentCore::answer`] waits for its PRACK.
+    pub fn early_media(&mut self, now: Instant, call: CallHandle, sdp: &str) -> Result<()> {
+        let result = self.calls.early_media(now, &mut self.ctx, call, sdp);
         self.flush();
         result
     }

@@ -47,6 +47,7 @@ pub mod policy;
 pub mod popup;
 mod registration;
 pub mod state_item;
+mod timer_queue;
 mod transaction;
 pub mod values;
 mod wire;

@@ -54,3 +54,34 @@ pub fn normalize_target(target: &str, domain: &str) -> Result<String> {
     }
     Ok(format!("sip:{user}@{host}"))
 }
+
+/// What happens to an incoming call while another call is in progress.
+///
+/// ```
+/// use sip_ua::policy::SecondCall;
+///
+/// assert_eq!(SecondCall::default(), SecondCall::Allow);
+/// assert_eq!(SecondCall::Allow.refusal(1), None);
+/// assert_eq!(SecondCall::RejectBusy.refusal(0), None);
+/// assert_eq!(SecondCall::RejectBusy.refusal(1), Some(486));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SecondCall {
+    /// It rings like the first (call waiting; JsSIP's behaviour).
+    #[default]
+    Allow,
+    /// It is refused with 486 Busy Here.
+    RejectBusy,
+}
+
+impl SecondCall {
+    /// The status an incoming call gets when `active_calls` calls are not yet ended; `None`
+    /// when it may ring.
+    pub fn refusal(self, active_calls: usize) -> Option<u16> {
+        match self {
+            SecondCall::RejectBusy if active_calls > 0 => Some(486),
+            _ => None,
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::{Call, Cancel, Direction, OkRetransmit, Phase, end, send_bye};
+use super::{Call, Cancel, Direction, OkRetransmit, Phase, end, reliable, send_bye};
 use crate::auth::AuthSession;
 use crate::core::Ctx;
 use crate::dialog::Dialog;
@@ -50,14 +50,9 @@ pub(super) fn start(
     if let Some(contact) = ctx.contact_header() {
         ringing.push_header("Contact", contact);
     }
-    ctx.respond(now, &key, ringing);
-    ctx.events.push_back(Event::IncomingCall {
-        call: handle,
-        remote_uri: from.uri.clone(),
-        display_name: from.display.clone(),
-        remote_sdp,
-    });
-    Some(Call {
+    let prefer = ctx.config.prefer_100rel;
+    let uas_rel = reliable::UasReliability::for_invite(ctx, request, prefer);
+    let mut call = Call {
         handle,
         direction: Direction::Incoming,
         phase: Phase::Calling,
@@ -85,9 +80,49 @@ pub(super) fn start(
         dtmf: Default::default(),
         session_timer: None,
         transfer_pending: false,
+        uac_rseq: HashMap::new(),
+        uas_rel,
+        scheduled: None,
+        remote_uri: from.uri.clone(),
+        display_name: from.display.clone(),
+    };
+    reliable::send_provisional(now, ctx, &mut call, ringing);
+    ctx.events.push_back(Event::IncomingCall {
+        call: handle,
         remote_uri: from.uri,
         display_name: from.display,
-    })
+        remote_sdp,
+    });
+    Some(call)
+}
+
+/// Early media: 183 Session Progress with our SDP (reliable when the call uses `100rel`).
+pub(super) fn early_media(now: Instant, ctx: &mut Ctx, call: &mut Call, sdp: &str) -> Result<()> {
+    if call.direction != Direction::Incoming || call.phase != Phase::Calling {
+        return Err(Error::InvalidCallState {
+            call: call.handle,
+            action: "send early media",
+            state: call.phase.name(),
+        });
+    }
+    let key = call.invite_server.clone().ok_or(Error::InvalidCallState {
+        call: call.handle,
+        action: "send early media",
+        state: "without INVITE",
+    })?;
+    let mut progress =
+        ctx.response_for(&key, 183, Some(&call.local_tag))
+            .ok_or(Error::InvalidCallState {
+                call: call.handle,
+                action: "send early media",
+                state: "cancelled",
+            })?;
+    if let Some(contact) = ctx.contact_header() {
+        progress.push_header("Contact", contact);
+    }
+    progress.set_body("application/sdp", sdp.as_bytes());
+    reliable::send_provisional(now, ctx, call, progress);
+    Ok(())
 }
 
 /// Sends a final non-2xx response to the INVITE.
@@ -95,6 +130,7 @@ pub(super) fn final_response(now: Instant, ctx: &mut Ctx, call: &mut Call, statu
     let Some(key) = call.invite_server.clone() else {
         return;
     };
+    call.uas_rel.stop();
     if let Some(response) = ctx.response_for(&key, status, Some(&call.local_tag)) {
         ctx.respond(now, &key, response);
     }
@@ -130,18 +166,37 @@ pub(super) fn answer(
             })?;
     ok.push_header("Contact", contact);
     ok.push_header("Allow", crate::core::ALLOW);
-    ok.push_header("Supported", "timer, outbound");
+    ok.push_header("Supported", "100rel, timer, outbound");
     let invite = call.invite.clone();
     super::session_timer::on_uas_answer(now, call, &invite, &mut ok, ctx.config.session_expires);
     if let Some(sdp) = sdp {
         ok.set_body("application/sdp", sdp.as_bytes());
     }
-    ctx.respond(now, &key, ok.clone());
+    call.phase = Phase::Answering;
+    call.no_answer_at = None;
+    if call.uas_rel.blocks_2xx() {
+        // RFC 3262 §3: no 2xx before the PRACK of a reliable 18x that carried SDP.
+        call.uas_rel.held_ok = Some(ok);
+    } else {
+        send_ok(now, ctx, call, &key, ok);
+    }
+    ctx.events.push_back(Event::Accepted { call: call.handle });
+    Ok(())
+}
+
+/// Sends our 2xx to the INVITE and retransmits it until the ACK (§13.3.1.4).
+pub(super) fn send_ok(
+    now: Instant,
+    ctx: &mut Ctx,
+    call: &mut Call,
+    key: &ServerKey,
+    ok: SipMessage,
+) {
+    call.uas_rel.stop();
+    ctx.respond(now, key, ok.clone());
     if let Some(dialog) = call.dialog.as_mut() {
         dialog.state = crate::dialog::DialogState::Confirmed;
     }
-    call.phase = Phase::Answering;
-    call.no_answer_at = None;
     let t1 = ctx.config.timers.t1;
     call.ok_retransmit = Some(OkRetransmit {
         response: ok,
@@ -150,8 +205,6 @@ pub(super) fn answer(
         give_up_at: now + ctx.config.timers.timeout(),
         renegotiation: false,
     });
-    ctx.events.push_back(Event::Accepted { call: call.handle });
-    Ok(())
 }
 
 pub(super) fn on_ack(

@@ -4,6 +4,7 @@
 mod in_dialog;
 mod incoming;
 mod outgoing;
+mod reliable;
 mod renegotiate;
 mod session_timer;
 
@@ -16,6 +17,7 @@ use crate::dialog::Dialog;
 use crate::error::{Error, Result};
 use crate::event::{CallHandle, EndCause, EndedBy, Event};
 use crate::message::{Method, SipMessage};
+use crate::timer_queue::TimerQueue;
 use crate::transaction::{ClientEvent, ClientKey, ServerKey};
 
 /// Which side sent the INVITE.
@@ -132,8 +134,33 @@ pub(crate) struct Call {
     transfer_pending: bool,
     /// RFC 4028 session timer, when negotiated.
     session_timer: Option<session_timer::SessionTimer>,
+    /// UAC: the last RSeq of each early dialog (by remote tag), RFC 3262 §4.
+    uac_rseq: HashMap<String, u32>,
+    /// UAS: reliable provisional responses (RFC 3262 §3).
+    uas_rel: reliable::UasReliability,
+    /// The deadline queued for this call in [`Calls`]' timer queue.
+    scheduled: Option<Instant>,
     remote_uri: String,
     display_name: Option<String>,
+}
+
+impl Call {
+    /// The earliest of the call's timers.
+    fn next_timeout(&self) -> Option<Instant> {
+        [
+            self.no_answer_at,
+            self.ok_retransmit
+                .as_ref()
+                .map(|o| o.next_at.min(o.give_up_at)),
+            self.glare_retry.as_ref().map(|(at, _)| *at),
+            self.dtmf.next_at,
+            self.session_timer.as_ref().map(|t| t.next_at),
+            self.uas_rel.next_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
 }
 
 /// Every call of the user agent.
@@ -143,6 +170,8 @@ pub(crate) struct Calls {
     next: u64,
     by_key: HashMap<ClientKey, CallHandle>,
     by_call_id: HashMap<String, CallHandle>,
+    /// Each call's next deadline, so a tick touches only the calls that are due.
+    timers: TimerQueue<CallHandle>,
 }
 
 impl Calls {
@@ -152,10 +181,12 @@ impl Calls {
     }
 
     fn insert(&mut self, call: Call) {
+        let handle = call.handle;
         if let Some(call_id) = call.invite.call_id() {
-            self.by_call_id.insert(call_id.to_owned(), call.handle);
+            self.by_call_id.insert(call_id.to_owned(), handle);
         }
-        self.calls.insert(call.handle, call);
+        self.calls.insert(handle, call);
+        self.settle(handle);
     }
 
     fn get_mut(&mut self, handle: CallHandle) -> Result<&mut Call> {
@@ -184,53 +215,53 @@ impl Calls {
         self.by_key.contains_key(key)
     }
 
-    /// Drops ended calls with no pending transaction.
-    fn reap(&mut self) {
-        let done: Vec<CallHandle> = self
-            .calls
-            .values()
-            .filter(|c| {
-                c.phase == Phase::Ended
-                    && c.requests.is_empty()
-                    && c.ok_retransmit.is_none()
-                    && (c.direction == Direction::Incoming || c.invite_final)
-            })
-            .map(|c| c.handle)
-            .collect();
-        for handle in done {
+    /// After anything touched call `handle`: queue its next deadline when it changed, and
+    /// drop the call once it has ended with no pending transaction.
+    fn settle(&mut self, handle: CallHandle) {
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let done = call.phase == Phase::Ended
+            && call.requests.is_empty()
+            && call.ok_retransmit.is_none()
+            && (call.direction == Direction::Incoming || call.invite_final);
+        if done {
             if let Some(call) = self.calls.remove(&handle) {
                 if let Some(call_id) = call.invite.call_id() {
                     self.by_call_id.remove(call_id);
                 }
                 self.by_key.retain(|_, h| *h != handle);
             }
+        } else {
+            let next = call.next_timeout();
+            if next != call.scheduled {
+                call.scheduled = next;
+                if let Some(at) = next {
+                    self.timers.schedule(at, handle);
+                }
+            }
         }
+        let calls = &self.calls;
+        self.timers.prune(calls.len(), |handle, at| {
+            calls.get(handle).is_some_and(|c| c.scheduled == Some(at))
+        });
     }
 
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
-        self.calls
-            .values()
-            .flat_map(|c| {
-                [
-                    c.no_answer_at,
-                    c.ok_retransmit
-                        .as_ref()
-                        .map(|o| o.next_at.min(o.give_up_at)),
-                    c.glare_retry.as_ref().map(|(at, _)| *at),
-                    c.dtmf.next_at,
-                    c.session_timer.as_ref().map(|t| t.next_at),
-                ]
-            })
-            .flatten()
-            .min()
+        self.timers.peek()
     }
 
     pub(crate) fn on_timeout(&mut self, now: Instant, ctx: &mut Ctx) {
-        let handles: Vec<CallHandle> = self.calls.keys().copied().collect();
-        for handle in handles {
-            let Some(call) = self.calls.get_mut(&handle) else {
+        // Each due call runs its timers once per tick (one still due is queued again).
+        for (at, handle) in self.timers.pop_due(now) {
+            let Some(call) = self
+                .calls
+                .get_mut(&handle)
+                .filter(|c| c.scheduled == Some(at))
+            else {
                 continue;
             };
+            call.scheduled = None;
             if call.no_answer_at.is_some_and(|t| t <= now) {
                 call.no_answer_at = None;
                 match call.direction {
@@ -247,8 +278,9 @@ impl Calls {
                 in_dialog::send_next(now, ctx, call, &mut self.by_key);
             }
             session_timer::on_timer(now, ctx, call, &mut self.by_key);
+            reliable::on_timer(now, ctx, call);
+            self.settle(handle);
         }
-        self.reap();
     }
 
     /// An event of a client transaction we own.
@@ -272,6 +304,8 @@ impl Calls {
                 }
                 if key.method == Method::Invite {
                     renegotiate::on_response(now, ctx, call, &request, event);
+                } else if key.method == Method::Prack {
+                    reliable::on_prack_response(now, ctx, call, &request, event, &mut self.by_key);
                 } else {
                     on_request_event(now, ctx, call, &request, event, &mut self.by_key);
                 }
@@ -280,7 +314,7 @@ impl Calls {
         if finished && key.method != Method::Invite {
             self.by_key.remove(&key);
         }
-        self.reap();
+        self.settle(handle);
     }
 
     /// Starts an outgoing call.
@@ -309,6 +343,14 @@ impl Calls {
         key: ServerKey,
         request: &SipMessage,
     ) {
+        if let Some(status) = ctx.config.second_call.refusal(self.active()) {
+            tracing::info!(status, "incoming call refused: another call is in progress");
+            let tag = ctx.random_token(10);
+            if let Some(response) = ctx.response_for(&key, status, Some(&tag)) {
+                ctx.respond(now, &key, response);
+            }
+            return;
+        }
         let handle = self.allocate();
         if let Some(call) = incoming::start(now, ctx, handle, key, request) {
             self.insert(call);
@@ -324,10 +366,14 @@ impl Calls {
         else {
             return false;
         };
-        if call.phase == Phase::Calling {
+        // A 2xx held back for a PRACK has not been sent: the CANCEL still ends the INVITE.
+        let held = call.phase == Phase::Answering && call.uas_rel.held_ok.is_some();
+        if call.phase == Phase::Calling || held {
             incoming::final_response(now, ctx, call, 487);
             end(ctx, call, EndedBy::Remote, EndCause::RemoteCancel);
         }
+        let handle = call.handle;
+        self.settle(handle);
         true
     }
 
@@ -375,6 +421,7 @@ impl Calls {
                 in_dialog::on_refer(now, ctx, call, key, request, &mut self.by_key);
             }
             Some(Method::Notify) => in_dialog::on_notify(now, ctx, call, key, request),
+            Some(Method::Prack) => reliable::on_prack(now, ctx, call, key, request),
             _ => {
                 if let Some(mut response) = ctx.response_for(key, 501, None) {
                     response.push_header("Allow", crate::core::ALLOW);
@@ -382,7 +429,7 @@ impl Calls {
                 }
             }
         }
-        self.reap();
+        self.settle(handle);
         true
     }
 
@@ -398,7 +445,7 @@ impl Calls {
         if let Some(call) = self.calls.get_mut(&handle) {
             incoming::on_ack(now, ctx, call, ack, &mut self.by_key);
         }
-        self.reap();
+        self.settle(handle);
     }
 
     /// `answer(call, sdp)`.
@@ -410,7 +457,23 @@ impl Calls {
         sdp: Option<&str>,
     ) -> Result<()> {
         let call = self.get_mut(handle)?;
-        incoming::answer(now, ctx, call, sdp)
+        let result = incoming::answer(now, ctx, call, sdp);
+        self.settle(handle);
+        result
+    }
+
+    /// `early_media(call, sdp)`: 183 Session Progress with our SDP.
+    pub(crate) fn early_media(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx,
+        handle: CallHandle,
+        sdp: &str,
+    ) -> Result<()> {
+        let call = self.get_mut(handle)?;
+        let result = incoming::early_media(now, ctx, call, sdp);
+        self.settle(handle);
+        result
     }
 
     /// `reject(call, status)`.
@@ -438,7 +501,7 @@ impl Calls {
         }
         incoming::final_response(now, ctx, call, status);
         end(ctx, call, EndedBy::Local, EndCause::Rejected);
-        self.reap();
+        self.settle(handle);
         Ok(())
     }
 
@@ -451,7 +514,9 @@ impl Calls {
         sdp: &str,
     ) -> Result<()> {
         let call = call_mut(&mut self.calls, handle)?;
-        renegotiate::start(now, ctx, call, sdp, &mut self.by_key)
+        let result = renegotiate::start(now, ctx, call, sdp, &mut self.by_key);
+        self.settle(handle);
+        result
     }
 
     /// Queues DTMF digits to send by SIP INFO.
@@ -464,7 +529,9 @@ impl Calls {
         duration: Duration,
     ) -> Result<()> {
         let call = call_mut(&mut self.calls, handle)?;
-        in_dialog::queue_dtmf(now, ctx, call, digits, duration, &mut self.by_key)
+        let result = in_dialog::queue_dtmf(now, ctx, call, digits, duration, &mut self.by_key);
+        self.settle(handle);
+        result
     }
 
     /// Sends a REFER (blind transfer).
@@ -476,7 +543,9 @@ impl Calls {
         target: &str,
     ) -> Result<()> {
         let call = call_mut(&mut self.calls, handle)?;
-        in_dialog::refer(now, ctx, call, target, &mut self.by_key)
+        let result = in_dialog::refer(now, ctx, call, target, &mut self.by_key);
+        self.settle(handle);
+        result
     }
 
     /// Reports the transfer call's progress to the referrer.
@@ -496,6 +565,7 @@ impl Calls {
             });
         }
         in_dialog::notify_transfer(now, ctx, call, status, &mut self.by_key);
+        self.settle(handle);
         Ok(())
     }
 
@@ -508,7 +578,9 @@ impl Calls {
         sdp: &str,
     ) -> Result<()> {
         let call = self.get_mut(handle)?;
-        renegotiate::answer(now, ctx, call, sdp)
+        let result = renegotiate::answer(now, ctx, call, sdp);
+        self.settle(handle);
+        result
     }
 
     /// Refuses the peer's pending re-offer.
@@ -520,7 +592,9 @@ impl Calls {
         status: u16,
     ) -> Result<()> {
         let call = self.get_mut(handle)?;
-        renegotiate::reject(now, ctx, call, status)
+        let result = renegotiate::reject(now, ctx, call, status);
+        self.settle(handle);
+        result
     }
 
     /// `hangup(call)`: CANCEL, reject or BYE depending on the state.
@@ -551,6 +625,12 @@ impl Calls {
                 let (by, cause) = why.unwrap_or((EndedBy::Local, EndCause::Rejected));
                 end(ctx, call, by, cause);
             }
+            (Direction::Incoming, Phase::Answering) if call.uas_rel.held_ok.is_some() => {
+                // Our 2xx still waits for a PRACK: nothing was accepted yet on the wire.
+                incoming::final_response(now, ctx, call, 480);
+                let (by, cause) = why.unwrap_or((EndedBy::Local, EndCause::Rejected));
+                end(ctx, call, by, cause);
+            }
             (_, Phase::Answering) => {
                 call.bye_after_ack = true;
                 let (by, cause) = why.unwrap_or((EndedBy::Local, EndCause::LocalBye));
@@ -562,7 +642,7 @@ impl Calls {
                 end(ctx, call, by, cause);
             }
         }
-        self.reap();
+        self.settle(handle);
         Ok(())
     }
 }

@@ -37,10 +37,10 @@ pub(super) fn start(
     invite.push_header("Allow", crate::core::ALLOW);
     match ctx.config.session_expires {
         Some(interval) => {
-            invite.push_header("Supported", "timer, outbound");
+            invite.push_header("Supported", "100rel, timer, outbound");
             invite.push_header("Session-Expires", interval.as_secs().to_string());
         }
-        None => invite.push_header("Supported", "outbound"),
+        None => invite.push_header("Supported", "100rel, outbound"),
     }
     invite.push_header("User-Agent", ctx.config.user_agent.clone());
     if let Some(sdp) = sdp {
@@ -76,6 +76,9 @@ pub(super) fn start(
         dtmf: Default::default(),
         session_timer: None,
         transfer_pending: false,
+        uac_rseq: HashMap::new(),
+        uas_rel: Default::default(),
+        scheduled: None,
         remote_uri: target.to_owned(),
         display_name: None,
     })
@@ -183,6 +186,14 @@ fn on_provisional(
     if status == 100 || call.phase != Phase::Calling {
         return;
     }
+    let reliable = match super::reliable::classify(call, response) {
+        super::reliable::Provisional::Discard => {
+            tracing::debug!(call = %call.handle, "retransmitted reliable provisional dropped");
+            return;
+        }
+        super::reliable::Provisional::New(rseq) => Some(rseq),
+        super::reliable::Provisional::Unreliable => None,
+    };
     if let Some(dialog) = Dialog::from_response(&call.invite, response) {
         match call
             .early
@@ -196,6 +207,9 @@ fn on_provisional(
     if (180..=182).contains(&status) && !call.ringing_reported {
         call.ringing_reported = true;
         ctx.events.push_back(Event::Ringing { call: call.handle });
+    }
+    if let Some(rseq) = reliable {
+        super::reliable::send_prack(now, ctx, call, response, rseq, by_key);
     }
     if let Some(sdp) = response.body_text() {
         ctx.events.push_back(Event::EarlyMedia {

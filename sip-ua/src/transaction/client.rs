@@ -46,6 +46,8 @@ pub(crate) struct ClientTx {
     end_at: Option<Instant>,
     /// The ACK for a non-2xx final, resent on each retransmitted final.
     ack: Option<SipMessage>,
+    /// The deadline queued for this transaction in the layer's timer queue.
+    pub(crate) scheduled: Option<Instant>,
 }
 
 impl ClientTx {
@@ -74,6 +76,7 @@ impl ClientTx {
             timeout_at: Some(now + timers.timeout()),
             end_at: None,
             ack: None,
+            scheduled: None,
         }
     }
 

@@ -15,6 +15,14 @@ pub(crate) use server::{ServerEvent, ServerTx};
 
 use crate::flow::{FlowId, TimerConfig, Transmit};
 use crate::message::{Method, SipMessage};
+use crate::timer_queue::TimerQueue;
+
+/// A transaction in the timer queue.
+#[derive(Debug, Clone)]
+enum TxKey {
+    Client(ClientKey),
+    Server(ServerKey),
+}
 
 /// What became of an incoming request.
 #[derive(Debug)]
@@ -38,21 +46,69 @@ pub(crate) enum ResponseDisposition {
     Unmatched,
 }
 
-/// Every live transaction.
+/// Every live transaction, and their deadlines in one queue (so a timer tick costs the
+/// same with ten or ten thousand transactions).
 #[derive(Debug, Default)]
 pub(crate) struct TransactionLayer {
     timers: TimerConfig,
     clients: HashMap<ClientKey, ClientTx>,
     servers: HashMap<ServerKey, ServerTx>,
+    queue: TimerQueue<TxKey>,
 }
 
 impl TransactionLayer {
     pub(crate) fn new(timers: TimerConfig) -> Self {
         TransactionLayer {
             timers,
-            clients: HashMap::new(),
-            servers: HashMap::new(),
+            ..TransactionLayer::default()
         }
+    }
+
+    /// Queues the client transaction's next deadline when it changed.
+    fn reschedule_client(&mut self, key: &ClientKey) {
+        if let Some(tx) = self.clients.get_mut(key) {
+            let next = tx.next_timeout();
+            if next != tx.scheduled {
+                tx.scheduled = next;
+                if let Some(at) = next {
+                    self.queue.schedule(at, TxKey::Client(key.clone()));
+                }
+            }
+        }
+    }
+
+    /// Queues the server transaction's next deadline when it changed.
+    fn reschedule_server(&mut self, key: &ServerKey) {
+        if let Some(tx) = self.servers.get_mut(key) {
+            let next = tx.next_timeout();
+            if next != tx.scheduled {
+                tx.scheduled = next;
+                if let Some(at) = next {
+                    self.queue.schedule(at, TxKey::Server(key.clone()));
+                }
+            }
+        }
+    }
+
+    /// Whether a queue entry is still the transaction's deadline.
+    fn is_live(
+        clients: &HashMap<ClientKey, ClientTx>,
+        servers: &HashMap<ServerKey, ServerTx>,
+        key: &TxKey,
+        at: Instant,
+    ) -> bool {
+        match key {
+            TxKey::Client(k) => clients.get(k).is_some_and(|tx| tx.scheduled == Some(at)),
+            TxKey::Server(k) => servers.get(k).is_some_and(|tx| tx.scheduled == Some(at)),
+        }
+    }
+
+    /// Drops stale deadlines from the top of the queue (after any change).
+    fn settle(&mut self) {
+        let (clients, servers) = (&self.clients, &self.servers);
+        self.queue.prune(clients.len() + servers.len(), |key, at| {
+            Self::is_live(clients, servers, key, at)
+        });
     }
 
     /// Starts a client transaction for `request` (its top Via carries the branch).
@@ -67,6 +123,8 @@ impl TransactionLayer {
         let key = ClientKey::of_request(&request)?;
         let tx = ClientTx::start(now, request, flow, reliable, self.timers, out);
         self.clients.insert(key.clone(), tx);
+        self.reschedule_client(&key);
+        self.settle();
         Some(key)
     }
 
@@ -83,7 +141,10 @@ impl TransactionLayer {
         let Some(tx) = self.clients.get_mut(&key) else {
             return ResponseDisposition::Unmatched;
         };
-        match tx.on_response(now, response, out) {
+        let event = tx.on_response(now, response, out);
+        self.reschedule_client(&key);
+        self.settle();
+        match event {
             Some(event) => ResponseDisposition::Matched(key, event),
             None => ResponseDisposition::Absorbed,
         }
@@ -101,6 +162,8 @@ impl TransactionLayer {
         let key = ServerKey::of_request(request)?;
         if request.method() == Some(&Method::Ack) {
             let absorbed = self.servers.get_mut(&key).is_some_and(|tx| tx.on_ack(now));
+            self.reschedule_server(&key);
+            self.settle();
             return Some(if absorbed {
                 RequestDisposition::Absorbed
             } else {
@@ -113,6 +176,8 @@ impl TransactionLayer {
         }
         let tx = ServerTx::new(now, request.clone(), flow, reliable, self.timers);
         self.servers.insert(key.clone(), tx);
+        self.reschedule_server(&key);
+        self.settle();
         Some(RequestDisposition::New(key))
     }
 
@@ -125,10 +190,13 @@ impl TransactionLayer {
         response: SipMessage,
         out: &mut Vec<Transmit>,
     ) -> bool {
-        match self.servers.get_mut(key) {
+        let sent = match self.servers.get_mut(key) {
             Some(tx) => tx.respond(now, response, out),
-            None => false,
-        }
+            None => return false,
+        };
+        self.reschedule_server(key);
+        self.settle();
+        sent
     }
 
     /// The request that opened server transaction `key`.
@@ -155,18 +223,44 @@ impl TransactionLayer {
         client_events: &mut Vec<(ClientKey, ClientEvent)>,
         server_events: &mut Vec<(ServerKey, ServerEvent)>,
     ) {
-        for (key, tx) in &mut self.clients {
-            if let Some(event) = tx.on_timeout(now, out) {
-                client_events.push((key.clone(), event));
+        // Each due transaction fires once per tick; one still due afterwards is queued again
+        // and fires on the next tick, at once.
+        for (at, key) in self.queue.pop_due(now) {
+            if !Self::is_live(&self.clients, &self.servers, &key, at) {
+                continue;
+            }
+            match key {
+                TxKey::Client(key) => {
+                    let Some(tx) = self.clients.get_mut(&key) else {
+                        continue;
+                    };
+                    tx.scheduled = None;
+                    if let Some(event) = tx.on_timeout(now, out) {
+                        client_events.push((key.clone(), event));
+                    }
+                    if tx.is_terminated() {
+                        self.clients.remove(&key);
+                    } else {
+                        self.reschedule_client(&key);
+                    }
+                }
+                TxKey::Server(key) => {
+                    let Some(tx) = self.servers.get_mut(&key) else {
+                        continue;
+                    };
+                    tx.scheduled = None;
+                    if let Some(event) = tx.on_timeout(now, out) {
+                        server_events.push((key.clone(), event));
+                    }
+                    if tx.is_terminated() {
+                        self.servers.remove(&key);
+                    } else {
+                        self.reschedule_server(&key);
+                    }
+                }
             }
         }
-        for (key, tx) in &mut self.servers {
-            if let Some(event) = tx.on_timeout(now, out) {
-                server_events.push((key.clone(), event));
-            }
-        }
-        self.clients.retain(|_, tx| !tx.is_terminated());
-        self.servers.retain(|_, tx| !tx.is_terminated());
+        self.settle();
     }
 
     /// Fails every client transaction on `flow` (§17.1.4); server transactions on it end.
@@ -179,6 +273,7 @@ impl TransactionLayer {
         }
         self.clients.retain(|_, tx| !tx.is_terminated());
         self.servers.retain(|_, tx| tx.flow != flow);
+        self.settle();
         failed
     }
 
@@ -195,19 +290,19 @@ impl TransactionLayer {
             }
         }
         self.clients.retain(|_, tx| !tx.is_terminated());
+        self.settle();
         failed
     }
 
     /// Ends a client transaction early (a registration abandoned on shutdown).
     pub(crate) fn forget_client(&mut self, key: &ClientKey) {
         self.clients.remove(key);
+        self.settle();
     }
 
     /// The earliest pending timer.
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
-        let clients = self.clients.values().filter_map(ClientTx::next_timeout);
-        let servers = self.servers.values().filter_map(ServerTx::next_timeout);
-        clients.chain(servers).min()
+        self.queue.peek()
     }
 
     /// Number of live transactions (client, server), for tests and metrics.

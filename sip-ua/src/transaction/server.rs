@@ -45,6 +45,8 @@ pub(crate) struct ServerTx {
     timeout_at: Option<Instant>,
     /// Timer I or J.
     end_at: Option<Instant>,
+    /// The deadline queued for this transaction in the layer's timer queue.
+    pub(crate) scheduled: Option<Instant>,
 }
 
 impl ServerTx {
@@ -73,6 +75,7 @@ impl ServerTx {
             interval: timers.t1,
             timeout_at: None,
             end_at: None,
+            scheduled: None,
         }
     }
 
