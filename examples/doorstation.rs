@@ -8,6 +8,8 @@
 //! state to the configuration's openHAB `sipStateItem` when `--openhab-url` is given (token
 //! from the `SIPLINE_OPENHAB_TOKEN` environment variable). One line per event on stdout.
 
+use std::io::BufRead;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,13 +17,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use clap::Parser;
 use sip_config::{AutoAnswerPolicy, CallerPattern, HaUser, LoadOptions, Secret, load_file};
+use sip_media::MediaSession;
 use sip_media::audio::WavSource;
-use sip_media::{MediaOptions, MediaSession};
 use sip_ua::adapters::HttpEndpoint;
 use sip_ua::adapters::openhab::{OpenHabClient, StateItemPublisher};
 use sip_ua::driver::{AgentOptions, MediaFactory, UserAgent, WebRtcFactory};
 use sip_ua::{CallHandle, Event};
-use tokio::io::AsyncBufReadExt;
+
+#[path = "support/media_options.rs"]
+mod media_options;
 
 /// The door station's command line.
 #[derive(Debug, Parser)]
@@ -54,6 +58,8 @@ struct Args {
     /// openHAB base URL, to publish the state to the configuration's `sipStateItem`.
     #[arg(long, value_name = "URL")]
     openhab_url: Option<String>,
+    #[arg(long, value_name = "IP", help = media_options::MEDIA_ADDRESS_HELP)]
+    media_address: Vec<IpAddr>,
 }
 
 fn dtmf_code(text: &str) -> Result<String, String> {
@@ -140,13 +146,22 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let options = AgentOptions::from_phone(&config).ok_or("the configuration has no server URL")?;
     let media = Arc::new(GreetingMedia {
-        inner: WebRtcFactory::new(MediaOptions::default()),
+        inner: WebRtcFactory::new(media_options::media_options(&config, &args.media_address)),
         greeting: args.greeting.clone(),
     });
     let (ua, mut events) = UserAgent::start(options, media).map_err(|e| e.to_string())?;
     let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
         .map_err(|e| format!("SIGUSR1: {e}"))?;
-    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    // Standard input is read on a thread of its own: tokio's stdin reads on its blocking pool,
+    // and a read that never returns would keep the runtime (and the program) from exiting.
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<()>();
+    std::thread::spawn(move || {
+        for _ in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if lines_tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
     let mut stdin_open = true;
     let mut keyed: std::collections::HashMap<CallHandle, String> = Default::default();
     println!(
@@ -182,9 +197,9 @@ async fn run(args: Args) -> Result<(), String> {
                 false
             }
             _ = usr1.recv() => true,
-            line = stdin.next_line(), if stdin_open => match line {
-                Ok(Some(_)) => true,
-                _ => { stdin_open = false; false }
+            line = lines.recv(), if stdin_open => match line {
+                Some(()) => true,
+                None => { stdin_open = false; false }
             },
             _ = tokio::signal::ctrl_c() => break Ok(()),
         };
