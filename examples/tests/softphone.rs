@@ -802,3 +802,63 @@ fn interactive_commands_place_a_call_send_dtmf_mute_and_hang_up() {
     );
     assert_eq!(one(&events, "ended")["cause"], "remote-bye");
 }
+
+/// A SIP Core configuration with two Home Assistant users on Kamailio.
+fn sip_core_config(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("sip_config.json");
+    let config = serde_json::json!({
+        "custom_wss_url": WS,
+        "pbx_server": "127.0.0.1",
+        "users": [
+            { "ha_username": "jordy", "extension": "7241", "password": PASSWORD },
+            { "ha_username": "anna", "extension": "7242", "password": PASSWORD },
+        ],
+    });
+    std::fs::write(&path, config.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_config_user_that_does_not_exist_is_a_usage_error() {
+    let dir = temp_dir("config-usage");
+    let config = sip_core_config(&dir);
+    usage_error(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--ha-user",
+            "nobody",
+            "register",
+        ],
+        "nobody",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn registers_with_the_account_of_a_sip_core_config() {
+    if interop().is_none() {
+        return;
+    }
+    let dir = temp_dir("config");
+    let config = sip_core_config(&dir);
+    let args = [
+        "--json",
+        "--config",
+        config.to_str().unwrap(),
+        "--ha-user",
+        "anna",
+        "register",
+    ]
+    .map(str::to_owned);
+    let (code, events, stderr) = Running::start(&args).finish(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{events:#?}\n{stderr}");
+    assert_eq!(
+        one(&events, "starting")["aor"],
+        "sip:7242@127.0.0.1",
+        "{events:#?}"
+    );
+    one(&events, "registered");
+    one(&events, "unregistered");
+    let _ = std::fs::remove_dir_all(&dir);
+}
