@@ -14,14 +14,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use clap::Parser;
 use sip_config::{AutoAnswerPolicy, CallerPattern, HaUser, LoadOptions, Secret, load_file};
-use sip_media::MediaSession;
 use sip_media::audio::WavSource;
 use sip_ua::adapters::HttpEndpoint;
 use sip_ua::adapters::openhab::{OpenHabClient, StateItemPublisher};
-use sip_ua::driver::{AgentOptions, MediaFactory, UserAgent, WebRtcFactory};
+use sip_ua::driver::{AgentOptions, UserAgent, WebRtcFactory};
 use sip_ua::{CallHandle, Event};
 
 #[path = "support/media_options.rs"]
@@ -91,23 +89,6 @@ fn callers(list: &str) -> AutoAnswerPolicy {
     }
 }
 
-/// WebRTC media that plays the greeting in every call.
-struct GreetingMedia {
-    inner: WebRtcFactory,
-    greeting: Option<PathBuf>,
-}
-
-#[async_trait]
-impl MediaFactory for GreetingMedia {
-    async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
-        let session = self.inner.create().await?;
-        if let Some(path) = &self.greeting {
-            session.set_source(Box::new(WavSource::open(path, false)?));
-        }
-        Ok(session)
-    }
-}
-
 async fn run(args: Args) -> Result<(), String> {
     let mut opts = LoadOptions::new();
     if let Some(user) = &args.ha_user {
@@ -121,10 +102,14 @@ async fn run(args: Args) -> Result<(), String> {
     if let Some(list) = &args.auto_answer {
         config.auto_answer.policy = callers(list);
     }
-    if let Some(path) = &args.greeting {
-        // Fail now, not at the first call.
-        WavSource::open(path, false).map_err(|e| format!("--greeting {}: {e}", path.display()))?;
-    }
+    // Read now, so a bad file fails here and not at the first call.
+    let greeting = match &args.greeting {
+        Some(path) => Some(
+            WavSource::open(path, false)
+                .map_err(|e| format!("--greeting {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     let mut publisher = match (&args.openhab_url, &config.state_item) {
         (Some(url), Some(item)) => {
             let token = std::env::var("SIPLINE_OPENHAB_TOKEN").ok().map(Secret::new);
@@ -145,10 +130,10 @@ async fn run(args: Args) -> Result<(), String> {
         _ => None,
     };
     let options = AgentOptions::from_phone(&config).ok_or("the configuration has no server URL")?;
-    let media = Arc::new(GreetingMedia {
-        inner: WebRtcFactory::new(media_options::media_options(&config, &args.media_address)),
-        greeting: args.greeting.clone(),
-    });
+    let media = Arc::new(WebRtcFactory::new(media_options::media_options(
+        &config,
+        &args.media_address,
+    )));
     let (ua, mut events) = UserAgent::start(options, media).map_err(|e| e.to_string())?;
     let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
         .map_err(|e| format!("SIGUSR1: {e}"))?;
@@ -190,6 +175,16 @@ async fn run(args: Args) -> Result<(), String> {
                             Err(e) => println!("code {code}: could not run {command:?}: {e}"),
                         }
                     }
+                }
+                if let (Event::IncomingCall { call, .. } | Event::OutgoingCall { call, .. }, Some(wav)) = (&event, &greeting) {
+                    // The greeting starts when the call's media connects (sources are read
+                    // only once media flows); a call that ends first has no media to wait for.
+                    let (call, wav) = (ua.call_handle(*call), wav.clone());
+                    tokio::spawn(async move {
+                        if let Ok(media) = call.wait_media().await {
+                            media.set_source(Box::new(wav));
+                        }
+                    });
                 }
                 if let Event::Ended { call, .. } | Event::Failed { call, .. } = &event {
                     keyed.remove(call);

@@ -15,17 +15,16 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use sip_media::MediaOptions;
 use sip_media::audio::{AppSink, SAMPLE_RATE};
 use sip_media::level::goertzel_dbfs;
-use sip_media::{MediaOptions, MediaSession};
-use sip_ua::driver::{AgentEvents, AgentOptions, MediaFactory, UserAgent, WebRtcFactory};
+use sip_ua::driver::{AgentEvents, AgentOptions, Call, UserAgent, WebRtcFactory};
 use sip_ua::{CoreConfig, Credentials, DtmfMethod, Event};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -96,21 +95,15 @@ async fn openhab() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
     (addr, seen)
 }
 
-/// WebRTC media whose decoded far-end audio the test reads.
-struct ListeningMedia {
-    inner: WebRtcFactory,
-    audio: mpsc::UnboundedSender<mpsc::Receiver<Vec<i16>>>,
-}
-
-#[async_trait]
-impl MediaFactory for ListeningMedia {
-    async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
-        let session = self.inner.create().await?;
-        let (sink, receiver) = AppSink::channel(1024);
-        session.set_sink(Some(Box::new(sink)));
-        let _ = self.audio.send(receiver);
-        Ok(session)
-    }
+/// Sends the call's decoded far-end audio to the test.
+async fn listen(call: &Call) -> mpsc::Receiver<Vec<i16>> {
+    let media = timeout(LIMIT, call.wait_media())
+        .await
+        .expect("the call's media within the limit")
+        .expect("the call has media");
+    let (sink, audio) = AppSink::channel(1024);
+    media.set_sink(Some(Box::new(sink)));
+    audio
 }
 
 /// The door station as a child process, its stdout lines collected.
@@ -316,11 +309,7 @@ async fn the_door_station_calls_greets_opens_the_door_answers_and_reports_to_ope
         format!("sip:{AGENT}@127.0.0.1"),
         Credentials::new(AGENT, PASSWORD),
     );
-    let (audio_tx, mut audio_rx) = mpsc::unbounded_channel();
-    let media = Arc::new(ListeningMedia {
-        inner: WebRtcFactory::new(MediaOptions::loopback()),
-        audio: audio_tx,
-    });
+    let media = Arc::new(WebRtcFactory::new(MediaOptions::loopback()));
     let (agent, mut events) =
         UserAgent::start(AgentOptions::new(core, SERVER), media).expect("the agent starts");
     let mut station = Station::start(&[
@@ -361,7 +350,7 @@ async fn the_door_station_calls_greets_opens_the_door_answers_and_reports_to_ope
         }
     };
     call.answer().await.unwrap();
-    let mut audio = timeout(LIMIT, audio_rx.recv()).await.unwrap().unwrap();
+    let mut audio = listen(&call).await;
     hears_the_greeting(&mut audio, &station).await;
 
     // The far end keys the door code by RFC 4733: the command runs.
@@ -395,6 +384,7 @@ async fn the_door_station_calls_greets_opens_the_door_answers_and_reports_to_ope
 
     // The agent calls the station: a listed caller, answered without a key press, and greeted.
     let call = agent.call(STATION).await.unwrap();
+    let mut audio = listen(&call).await;
     loop {
         match next(&mut events, "the station's answer", &station).await {
             Event::Confirmed { call: c } if c == call.handle() => break,
@@ -407,7 +397,6 @@ async fn the_door_station_calls_greets_opens_the_door_answers_and_reports_to_ope
             _ => {}
         }
     }
-    let mut audio = timeout(LIMIT, audio_rx.recv()).await.unwrap().unwrap();
     hears_the_greeting(&mut audio, &station).await;
     call.hangup().await.unwrap();
 
