@@ -161,10 +161,12 @@ impl Driver {
             .await
             .map_err(|e| Error::io("bind", bind, e))?;
         // Learn the local address the kernel picks towards the server without connecting the
-        // socket (replies may come from other addresses).
-        let probe = UdpSocket::bind(bind)
+        // socket (replies may come from other addresses). The probe takes any free port: a
+        // configured fixed port is already the socket's.
+        let probe_bind = SocketAddr::new(bind.ip(), 0);
+        let probe = UdpSocket::bind(probe_bind)
             .await
-            .map_err(|e| Error::io("bind", bind, e))?;
+            .map_err(|e| Error::io("bind", probe_bind, e))?;
         probe
             .connect(remote)
             .await
