@@ -104,9 +104,8 @@ async fn run(args: Args) -> ExitCode {
         }
     };
     let (mode, play) = mode(args.command, setup.dtmf_method);
-    let (factory, created) = match SoftphoneMedia::new(setup.media_kind, setup.media.clone(), play)
-    {
-        Ok(made) => made,
+    let factory = match SoftphoneMedia::new(setup.media_kind, setup.media.clone(), play) {
+        Ok(factory) => factory,
         Err(e) => {
             eprintln!("softphone: {e}");
             return ExitCode::from(USAGE);
@@ -134,7 +133,6 @@ async fn run(args: Args) -> ExitCode {
     let phone = Phone::new(
         ua,
         events,
-        created,
         printer,
         mode,
         setup.registers,

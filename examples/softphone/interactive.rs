@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use sip_ua::CallHandle;
+use sip_ua::driver::MediaKind;
 
 use crate::cli::{dtmf_digits, dtmf_method};
 use crate::phone::Phone;
@@ -87,14 +88,13 @@ impl Phone {
             ("mute" | "unmute", _) => {
                 let call = self.current_call()?;
                 let muted = verb.eq_ignore_ascii_case("mute");
-                let session = self
-                    .calls
-                    .get(&call)
-                    .and_then(|c| c.media.as_ref())
-                    .ok_or_else(|| format!("{call} has no media yet"))?;
-                session.session().set_muted(muted);
+                let state = self
+                    .handle(call)
+                    .mute(MediaKind::Microphone, muted)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 self.printer
-                    .note("muted", json!({"call": call.0, "muted": muted}));
+                    .note("muted", json!({"call": call.0, "muted": state.microphone}));
             }
             ("dtmf", Some(digits)) => {
                 let digits = dtmf_digits(digits)?;

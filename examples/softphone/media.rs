@@ -10,7 +10,7 @@ use sip_media::level::{LevelSide, SILENCE_DBFS};
 use sip_media::tones::{ToneGenerator, ToneSpec};
 use sip_media::{MediaEvent, MediaOptions, MediaSession, RtpMedia, WebRtcMedia};
 use sip_ua::CallHandle;
-use sip_ua::driver::MediaFactory;
+use sip_ua::driver::{MediaFactory, MediaHandle};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -30,25 +30,21 @@ pub enum MediaKind {
     PlainRtp,
 }
 
-/// Creates each call's session, sets what it sends and hands it to the softphone.
+/// Creates each call's session and sets what it sends.
 pub struct SoftphoneMedia {
     kind: MediaKind,
     options: MediaOptions,
     play: Option<PathBuf>,
-    created: mpsc::UnboundedSender<Arc<dyn MediaSession>>,
 }
 
-/// New sessions, in the order the driver created them.
-pub type CreatedSessions = mpsc::UnboundedReceiver<Arc<dyn MediaSession>>;
-
 impl SoftphoneMedia {
-    /// A factory, and the receiver of the sessions it creates. `play` is read now so that a
-    /// bad file is reported before any call.
+    /// A factory for sessions of `kind`. `play` is read now so that a bad file is reported
+    /// before any call.
     pub fn new(
         kind: MediaKind,
         options: MediaOptions,
         play: Option<PathBuf>,
-    ) -> Result<(Arc<SoftphoneMedia>, CreatedSessions), String> {
+    ) -> Result<Arc<SoftphoneMedia>, String> {
         if let Some(path) = &play {
             let wav = WavSource::open(path, false)
                 .map_err(|e| format!("--play {}: {e}", path.display()))?;
@@ -59,16 +55,11 @@ impl SoftphoneMedia {
                 ));
             }
         }
-        let (created, sessions) = mpsc::unbounded_channel();
-        Ok((
-            Arc::new(SoftphoneMedia {
-                kind,
-                options,
-                play,
-                created,
-            }),
-            sessions,
-        ))
+        Ok(Arc::new(SoftphoneMedia {
+            kind,
+            options,
+            play,
+        }))
     }
 
     fn source(&self) -> sip_media::Result<Box<dyn PcmSource>> {
@@ -91,8 +82,6 @@ impl MediaFactory for SoftphoneMedia {
             MediaKind::PlainRtp => Arc::new(RtpMedia::new(self.options.clone()).await?),
         };
         session.set_source(source);
-        // The softphone may have stopped listening (shutting down): the call still works.
-        let _ = self.created.send(session.clone());
         Ok(session)
     }
 }
@@ -116,28 +105,28 @@ pub fn recording_path(base: &Path, n: u32) -> PathBuf {
 
 /// The media of one call while it lasts.
 pub struct CallMedia {
-    session: Arc<dyn MediaSession>,
+    media: MediaHandle,
     loudest: Arc<Mutex<f32>>,
     watchers: Vec<JoinHandle<()>>,
     recording: Option<PathBuf>,
 }
 
 impl CallMedia {
-    /// Starts watching `session`: its far-end levels, and its events, which go to `events`
-    /// tagged with `call`. Records the far end to `record` when given.
+    /// Starts watching a call's media: its far-end levels, and its events, which go to
+    /// `events` tagged with the call. Records the far end to `record` when given.
     pub fn attach(
-        call: CallHandle,
-        session: Arc<dyn MediaSession>,
+        media: MediaHandle,
         record: Option<PathBuf>,
         events: mpsc::UnboundedSender<(CallHandle, MediaEvent)>,
     ) -> Result<CallMedia, String> {
         if let Some(path) = &record {
             let recorder = WavRecorder::create(path)
                 .map_err(|e| format!("--record {}: {e}", path.display()))?;
-            session.set_sink(Some(Box::new(recorder)));
+            media.set_sink(Some(Box::new(recorder)));
         }
         let loudest = Arc::new(Mutex::new(SILENCE_DBFS));
-        let mut levels = session.levels();
+        let call = media.call();
+        let mut levels = media.levels();
         let max = loudest.clone();
         let level_watcher = tokio::spawn(async move {
             loop {
@@ -152,7 +141,7 @@ impl CallMedia {
                 }
             }
         });
-        let mut media_events = session.events();
+        let mut media_events = media.events();
         let event_watcher = tokio::spawn(async move {
             loop {
                 match media_events.recv().await {
@@ -167,16 +156,11 @@ impl CallMedia {
             }
         });
         Ok(CallMedia {
-            session,
+            media,
             loudest,
             watchers: vec![level_watcher, event_watcher],
             recording: record,
         })
-    }
-
-    /// The call's session (mute, statistics).
-    pub fn session(&self) -> &Arc<dyn MediaSession> {
-        &self.session
     }
 
     /// Stops watching, finishes the recording and reads the counters.
@@ -185,8 +169,8 @@ impl CallMedia {
             watcher.abort();
         }
         // Dropping the recorder writes the WAV header's final sizes.
-        self.session.set_sink(None);
-        let stats = self.session.stats().await;
+        self.media.set_sink(None);
+        let stats = self.media.stats().await;
         let rx_level_max_dbfs = self.loudest.lock().map(|m| *m).unwrap_or(SILENCE_DBFS);
         CallSummary {
             rx_packets: stats.packets_received,

@@ -1,20 +1,19 @@
 //! The softphone's event loop: agent events, media sessions and events, timers (hang-up after
 //! `--duration`, DTMF once the media is up) and, in interactive mode, typed commands.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use sip_media::{MediaEvent, MediaSession};
-use sip_ua::driver::{AgentEvents, UserAgent};
+use sip_media::MediaEvent;
+use sip_ua::driver::{AgentEvents, MediaHandle, UserAgent};
 use sip_ua::{CallHandle, DtmfMethod, EndCause, Event};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::media::{CallMedia, CreatedSessions, recording_path};
+use crate::media::{CallMedia, recording_path};
 use crate::output::{CallSummary, Printer};
 
 /// How long the first registration may take before the command gives up.
@@ -79,7 +78,9 @@ pub(crate) struct CallState {
 pub struct Phone {
     pub(crate) ua: UserAgent,
     events: AgentEvents,
-    created: CreatedSessions,
+    /// Calls' media sessions as the driver makes them.
+    media_ready_tx: mpsc::UnboundedSender<MediaHandle>,
+    media_ready: mpsc::UnboundedReceiver<MediaHandle>,
     media_tx: mpsc::UnboundedSender<(CallHandle, MediaEvent)>,
     media_rx: mpsc::UnboundedReceiver<(CallHandle, MediaEvent)>,
     pub(crate) printer: Printer,
@@ -87,8 +88,6 @@ pub struct Phone {
     registers: bool,
     pub(crate) default_dtmf: DtmfMethod,
     pub(crate) calls: HashMap<CallHandle, CallState>,
-    /// Calls whose media session the driver is creating, oldest first.
-    awaiting_media: VecDeque<CallHandle>,
     ready: bool,
     registered: bool,
     registration_deadline: Option<Instant>,
@@ -130,17 +129,18 @@ impl Phone {
     pub fn new(
         ua: UserAgent,
         events: AgentEvents,
-        created: CreatedSessions,
         printer: Printer,
         mode: Mode,
         registers: bool,
         default_dtmf: DtmfMethod,
     ) -> Phone {
         let (media_tx, media_rx) = mpsc::unbounded_channel();
+        let (media_ready_tx, media_ready) = mpsc::unbounded_channel();
         Phone {
             ua,
             events,
-            created,
+            media_ready_tx,
+            media_ready,
             media_tx,
             media_rx,
             printer,
@@ -148,7 +148,6 @@ impl Phone {
             registers,
             default_dtmf,
             calls: HashMap::new(),
-            awaiting_media: VecDeque::new(),
             ready: false,
             registered: false,
             registration_deadline: registers.then(|| Instant::now() + REGISTRATION_LIMIT),
@@ -175,7 +174,7 @@ impl Phone {
                     Some(event) => self.on_event(event).await,
                     None => break Err("the user agent stopped".to_owned()),
                 },
-                Some(session) = self.created.recv() => self.on_session(session).await,
+                Some(media) = self.media_ready.recv() => self.on_media_ready(media).await,
                 Some((call, event)) = self.media_rx.recv() => self.on_media(call, event),
                 _ = tokio::time::sleep_until(wake) => self.on_time().await,
                 line = next_line(&mut stdin) => match line {
@@ -357,7 +356,7 @@ impl Phone {
                 ..CallState::default()
             },
         );
-        self.awaiting_media.push_back(handle);
+        self.watch_media(handle);
         self.current = Some(handle);
         Ok(())
     }
@@ -414,7 +413,7 @@ impl Phone {
         self.printer.note("answering", json!({"call": call.0}));
         match self.ua.call_handle(call).answer().await {
             Ok(()) => {
-                self.awaiting_media.push_back(call);
+                self.watch_media(call);
                 if let Some(state) = self.calls.get_mut(&call) {
                     state.answered = true;
                 }
@@ -436,24 +435,38 @@ impl Phone {
         }
     }
 
-    /// A session the driver created: it belongs to the oldest call still waiting for one.
-    async fn on_session(&mut self, session: Arc<dyn MediaSession>) {
-        while let Some(call) = self.awaiting_media.pop_front() {
-            let Some(state) = self.calls.get_mut(&call) else {
-                continue;
-            };
-            match CallMedia::attach(call, session, state.record.clone(), self.media_tx.clone()) {
-                Ok(media) => state.media = Some(media),
-                Err(e) => {
-                    self.problems.push(e.clone());
-                    self.printer.error(&e);
-                    if let Err(e) = self.ua.call_handle(call).hangup().await {
-                        self.printer
-                            .error(&format!("could not hang up {call}: {e}"));
-                    }
+    /// Waits (on a task of its own) for the call's media session, which the driver makes
+    /// while the call goes on, and hands it to the loop.
+    fn watch_media(&self, call: CallHandle) {
+        let call = self.ua.call_handle(call);
+        let ready = self.media_ready_tx.clone();
+        tokio::spawn(async move {
+            // An error means the call ended first: there is nothing to watch.
+            if let Ok(media) = call.wait_media().await {
+                let _ = ready.send(media);
+            }
+        });
+    }
+
+    /// A call's media session exists: watch it, and record it when asked.
+    async fn on_media_ready(&mut self, media: MediaHandle) {
+        let call = media.call();
+        let Some(state) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if state.media.is_some() {
+            return;
+        }
+        match CallMedia::attach(media, state.record.clone(), self.media_tx.clone()) {
+            Ok(media) => state.media = Some(media),
+            Err(e) => {
+                self.problems.push(e.clone());
+                self.printer.error(&e);
+                if let Err(e) = self.ua.call_handle(call).hangup().await {
+                    self.printer
+                        .error(&format!("could not hang up {call}: {e}"));
                 }
             }
-            return;
         }
     }
 
@@ -586,7 +599,6 @@ impl Phone {
         let Some(state) = self.calls.remove(&call) else {
             return;
         };
-        self.awaiting_media.retain(|c| *c != call);
         let summary = match state.media {
             Some(media) => media.finish().await,
             None => CallSummary {
