@@ -7,13 +7,14 @@
 //! press the popup buttons; Backspace edits the pad; `q` quits. Service-call buttons go to Home
 //! Assistant when `--ha-url` is given (long-lived token from `SIPLINE_HA_TOKEN`).
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use clap::Parser;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind};
@@ -23,12 +24,15 @@ use ratatui::text::Line;
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, List, ListState, Paragraph};
 use sip_config::{HaUser, LoadOptions, Secret, load_file};
 use sip_media::level::LevelReport;
-use sip_media::{MediaOptions, MediaSession};
 use sip_ua::adapters::home_assistant::HomeAssistantClient;
 use sip_ua::adapters::{AdapterEvent, HttpEndpoint};
-use sip_ua::driver::{MediaFactory, UserAgent, WebRtcFactory};
+use sip_ua::driver::{MediaHandle, UserAgent, WebRtcFactory};
 use sip_ua::popup::{Command, MediaKind, PopupModel, RegistrationView, Snapshot};
+use sip_ua::{CallHandle, Event};
 use tokio::sync::{broadcast, mpsc};
+
+#[path = "support/media_options.rs"]
+mod media_options;
 
 /// The popup's command line.
 #[derive(Debug, Parser)]
@@ -45,21 +49,8 @@ struct Args {
     /// Home Assistant base URL for service-call buttons (token from `SIPLINE_HA_TOKEN`).
     #[arg(long, value_name = "URL")]
     ha_url: Option<String>,
-}
-
-/// WebRTC media that reports each new session (for levels and mute).
-struct TrackedMedia {
-    inner: WebRtcFactory,
-    sessions: mpsc::UnboundedSender<Arc<dyn MediaSession>>,
-}
-
-#[async_trait]
-impl MediaFactory for TrackedMedia {
-    async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
-        let session = self.inner.create().await?;
-        let _ = self.sessions.send(session.clone());
-        Ok(session)
-    }
+    #[arg(long, value_name = "IP", help = media_options::MEDIA_ADDRESS_HELP)]
+    media_address: Vec<IpAddr>,
 }
 
 /// Collects `sip::wire` log lines for the SIP log pane.
@@ -183,7 +174,10 @@ fn draw(
             .collect();
         frame.render_widget(
             BarChart::default()
-                .block(Block::bordered().title("visualiser"))
+                .block(Block::bordered().title(format!(
+                    "visualiser: far end {:.0} dBFS",
+                    popup.visualiser.remote.rms_dbfs
+                )))
                 .bar_width(2)
                 .max(100)
                 .data(BarGroup::default().bars(&data)),
@@ -230,11 +224,10 @@ async fn run(args: Args) -> Result<(), String> {
         .try_init();
     let options = sip_ua::driver::AgentOptions::from_phone(&config)
         .ok_or("the configuration has no server URL")?;
-    let (sessions_tx, mut sessions) = mpsc::unbounded_channel();
-    let media = Arc::new(TrackedMedia {
-        inner: WebRtcFactory::new(MediaOptions::default()),
-        sessions: sessions_tx,
-    });
+    let media = Arc::new(WebRtcFactory::new(media_options::media_options(
+        &config,
+        &args.media_address,
+    )));
     let (ua, mut events) = UserAgent::start(options, media).map_err(|e| e.to_string())?;
     let mut popup = PopupModel::new(config, Instant::now());
 
@@ -254,17 +247,36 @@ async fn run(args: Args) -> Result<(), String> {
     let mut pad = String::new();
     let mut selected = ListState::default();
     let mut status = String::new();
-    let mut session: Option<Arc<dyn MediaSession>> = None;
+    // Each call's media once it has some; the visualiser follows the shown call's.
+    let (media_tx, mut media_rx) = mpsc::unbounded_channel::<(CallHandle, MediaHandle)>();
+    let mut media: HashMap<CallHandle, MediaHandle> = HashMap::new();
+    let mut levels_of: Option<CallHandle> = None;
     let mut levels = None;
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
         let now = Instant::now();
         tokio::select! {
             event = events.recv() => match event {
-                Some(event) => { popup.handle_event(&event, now); }
+                Some(event) => {
+                    match &event {
+                        Event::IncomingCall { call, .. } | Event::OutgoingCall { call, .. } => {
+                            let (call, media_tx) = (ua.call_handle(*call), media_tx.clone());
+                            tokio::spawn(async move {
+                                if let Ok(handle) = call.wait_media().await {
+                                    let _ = media_tx.send((call.handle(), handle));
+                                }
+                            });
+                        }
+                        Event::Ended { call, .. } | Event::Failed { call, .. } => {
+                            media.remove(call);
+                        }
+                        _ => {}
+                    }
+                    popup.handle_event(&event, now);
+                }
                 None => { status = "the user agent stopped".into(); }
             },
-            Some(s) = sessions.recv() => { levels = Some(s.levels()); session = Some(s); }
+            Some((call, handle)) = media_rx.recv() => { media.insert(call, handle); levels_of = None; }
             report = next_level(&mut levels) => { popup.handle_levels(&report, now); }
             Some(outcome) = adapter_events.recv() => { status = format!("{outcome:?}"); }
             _ = tick.tick() => { popup.tick(now); }
@@ -295,11 +307,16 @@ async fn run(args: Args) -> Result<(), String> {
                     _ => Ok(None),
                 };
                 match action {
-                    Ok(Some(command)) => status = execute(&ua, command, session.as_deref(), ha.as_ref(), &adapter_tx).await,
+                    Ok(Some(command)) => status = execute(&ua, command, ha.as_ref(), &adapter_tx).await,
                     Ok(None) => {}
                     Err(e) => status = e.to_string(),
                 }
             }
+        }
+        let shown = popup.snapshot(Instant::now()).focused_call.map(CallHandle);
+        if shown != levels_of {
+            levels_of = shown;
+            levels = shown.and_then(|c| media.get(&c)).map(MediaHandle::levels);
         }
         draw(
             &mut terminal,
@@ -319,7 +336,6 @@ async fn run(args: Args) -> Result<(), String> {
 async fn execute(
     ua: &UserAgent,
     command: Command,
-    session: Option<&dyn MediaSession>,
     ha: Option<&HomeAssistantClient>,
     adapter_events: &mpsc::UnboundedSender<AdapterEvent>,
 ) -> String {
@@ -334,16 +350,8 @@ async fn execute(
             ..
         } => ua.call_handle(call).send_dtmf(&digits, method).await,
         Command::Dial { target } => ua.call(&target).await.map(drop),
-        Command::SetMuted {
-            kind: MediaKind::Microphone,
-            muted,
-            ..
-        } => {
-            match session {
-                Some(s) => s.set_muted(muted),
-                None => return "no media session to mute".to_owned(),
-            }
-            Ok(())
+        Command::SetMuted { call, kind, muted } => {
+            ua.call_handle(call).mute(kind, muted).await.map(drop)
         }
         Command::ServiceCall(call) => {
             return match ha {
