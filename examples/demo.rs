@@ -20,14 +20,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use clap::Parser;
 use serde_json::json;
 use sip_config::{Format, HaUser, LoadOptions, PhoneConfig, load_str};
+use sip_media::MediaOptions;
 use sip_media::level::{LevelReport, LevelSide};
 use sip_media::tones::{ToneGenerator, ToneSpec};
-use sip_media::{MediaOptions, MediaSession};
-use sip_ua::driver::{AgentOptions, MediaFactory, UserAgent, WebRtcFactory};
+use sip_ua::driver::{AgentEvents, AgentOptions, Call, UserAgent, WebRtcFactory};
 use sip_ua::popup::{Command, PopupModel};
 use sip_ua::{CallHandle, DtmfMethod, EndedBy, Event};
 use tokio::sync::{broadcast, mpsc};
@@ -57,29 +56,28 @@ const STEPS: [&str; 6] = [
     "hung up",
 ];
 
-/// Creates WebRTC sessions on loopback and hands each to the demo (to play the door's chime
-/// and read the kitchen's levels).
-struct DemoMedia {
-    inner: WebRtcFactory,
-    chime: bool,
-    sessions: mpsc::UnboundedSender<Arc<dyn MediaSession>>,
+/// The door's two-tone doorbell chime, repeating.
+fn chime() -> ToneGenerator {
+    ToneGenerator::new(ToneSpec {
+        frequencies: vec![660.0, 880.0],
+        cadence: vec![(Duration::from_millis(400), Duration::from_millis(200))],
+        amplitude: 0.5,
+    })
 }
 
-#[async_trait]
-impl MediaFactory for DemoMedia {
-    async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
-        let session = self.inner.create().await?;
-        if self.chime {
-            // A two-tone doorbell chime, repeating.
-            session.set_source(Box::new(ToneGenerator::new(ToneSpec {
-                frequencies: vec![660.0, 880.0],
-                cadence: vec![(Duration::from_millis(400), Duration::from_millis(200))],
-                amplitude: 0.5,
-            })));
+/// The door calls the kitchen and plays its chime into the call once the call has media.
+async fn ring(door: &UserAgent) -> Result<Call, String> {
+    let call = door
+        .call("kitchen")
+        .await
+        .map_err(|e| format!("the door could not call: {e}"))?;
+    let media_of = call.clone();
+    tokio::spawn(async move {
+        if let Ok(media) = media_of.wait_media().await {
+            media.set_source(Box::new(chime()));
         }
-        let _ = self.sessions.send(session.clone());
-        Ok(session)
-    }
+    });
+    Ok(call)
 }
 
 fn phone(server: &str, user: &str, popup: serde_json::Value) -> Result<PhoneConfig, String> {
@@ -97,23 +95,11 @@ fn phone(server: &str, user: &str, popup: serde_json::Value) -> Result<PhoneConf
         .map_err(|e| format!("the {user} configuration: {e}"))
 }
 
-/// A running agent: its handle, its events and the media sessions of its calls.
-type Agent = (
-    UserAgent,
-    sip_ua::driver::AgentEvents,
-    mpsc::UnboundedReceiver<Arc<dyn MediaSession>>,
-);
-
-fn agent(config: &PhoneConfig, chime: bool) -> Result<Agent, String> {
+/// A Sipline agent with WebRTC media on loopback.
+fn agent(config: &PhoneConfig) -> Result<(UserAgent, AgentEvents), String> {
     let options = AgentOptions::from_phone(config).ok_or("no server URL")?;
-    let (sessions, sessions_rx) = mpsc::unbounded_channel();
-    let media = Arc::new(DemoMedia {
-        inner: WebRtcFactory::new(MediaOptions::loopback()),
-        chime,
-        sessions,
-    });
-    let (ua, events) = UserAgent::start(options, media).map_err(|e| e.to_string())?;
-    Ok((ua, events, sessions_rx))
+    let media = Arc::new(WebRtcFactory::new(MediaOptions::loopback()));
+    UserAgent::start(options, media).map_err(|e| e.to_string())
 }
 
 /// The next level report, or never when there is no session yet.
@@ -151,12 +137,14 @@ async fn run(ui: &mut Ui) -> Result<(), String> {
     kitchen_config.dtmf.method = sip_config::DtmfMethod::Rfc4733;
     let door_config = phone(&server, "door", json!({}))?;
 
-    let (kitchen, mut kitchen_events, mut kitchen_sessions) = agent(&kitchen_config, false)?;
-    let (door, mut door_events, mut door_sessions) = agent(&door_config, true)?;
+    let (kitchen, mut kitchen_events) = agent(&kitchen_config)?;
+    let (door, mut door_events) = agent(&door_config)?;
+    // The kitchen call's level feed, once its media exists.
+    let (levels_tx, mut levels_rx) = mpsc::unbounded_channel();
     let mut popup = PopupModel::new(kitchen_config, Instant::now());
     let mut levels: Option<broadcast::Receiver<LevelReport>> = None;
     let mut registered = (false, false);
-    let mut door_call: Option<sip_ua::driver::Call> = None;
+    let mut door_call: Option<Call> = None;
     let mut kitchen_call: Option<CallHandle> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let step = |ui: &mut Ui, name: &str, text: String| ui.step(name, text);
@@ -187,9 +175,16 @@ async fn run(ui: &mut Ui) -> Result<(), String> {
                         ));
                         match popup.answer(now) {
                             Ok(Command::Answer { call }) => {
-                                if let Err(e) = kitchen.call_handle(call).answer().await {
+                                let call = kitchen.call_handle(call);
+                                if let Err(e) = call.answer().await {
                                     break Err(format!("answering: {e}"));
                                 }
+                                let levels_tx = levels_tx.clone();
+                                tokio::spawn(async move {
+                                    if let Ok(media) = call.wait_media().await {
+                                        let _ = levels_tx.send(media.levels());
+                                    }
+                                });
                             }
                             other => break Err(format!("the popup could not answer: {other:?}")),
                         }
@@ -238,14 +233,13 @@ async fn run(ui: &mut Ui) -> Result<(), String> {
                 }
                 if registered == (true, true) && door_call.is_none() {
                     step(ui, "registered", format!("Front Door and Kitchen registered with the registrar double at {server}"));
-                    match door.call("kitchen").await {
+                    match ring(&door).await {
                         Ok(call) => door_call = Some(call),
-                        Err(e) => break Err(format!("the door could not call: {e}")),
+                        Err(e) => break Err(e),
                     }
                 }
             }
-            Some(session) = kitchen_sessions.recv() => levels = Some(session.levels()),
-            Some(_session) = door_sessions.recv() => {}
+            Some(feed) = levels_rx.recv() => levels = Some(feed),
             report = next_level(&mut levels) => {
                 popup.handle_levels(&report, now);
                 let moving = report.side == LevelSide::Remote
@@ -277,9 +271,9 @@ async fn run(ui: &mut Ui) -> Result<(), String> {
                 "registered",
                 format!("Front Door and Kitchen registered with the registrar double at {server}"),
             );
-            match door.call("kitchen").await {
+            match ring(&door).await {
                 Ok(call) => door_call = Some(call),
-                Err(e) => break Err(format!("the door could not call: {e}")),
+                Err(e) => break Err(e),
             }
         }
         ui.draw(&popup.snapshot(Instant::now()));
