@@ -399,7 +399,7 @@ async fn re_invite_answered_491_is_retried_after_the_14_1_timer() {
     )
     .await;
     let waited = asked.elapsed();
-    println!("hold took effect {waited:?} after the 491");
+    println!("hold took effect {waited:?} after asking (491, then the retry)");
     assert!(held);
     // We chose the Call-ID: the retry waits 2.1 s to 4 s (RFC 3261 §14.1); allow for load.
     assert!(
