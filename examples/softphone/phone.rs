@@ -10,14 +10,15 @@ use sip_media::MediaEvent;
 use sip_ua::driver::{AgentEvents, MediaHandle, UserAgent};
 use sip_ua::{CallHandle, DtmfMethod, EndCause, Event};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
+use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::media::{CallMedia, recording_path};
 use crate::output::{CallSummary, Printer};
 
-/// How long the first registration may take before the command gives up.
-const REGISTRATION_LIMIT: Duration = Duration::from_secs(20);
+/// How long connecting and the first registration may take before the command gives up.
+const READY_LIMIT: Duration = Duration::from_secs(20);
 /// How long calls may take to end after an interrupt or `quit`.
 const STOP_LIMIT: Duration = Duration::from_secs(5);
 /// Pause between the media coming up and the first DTMF digit: RFC 4733 packets sent while
@@ -90,7 +91,9 @@ pub struct Phone {
     pub(crate) calls: HashMap<CallHandle, CallState>,
     ready: bool,
     registered: bool,
-    registration_deadline: Option<Instant>,
+    /// When the command gives up waiting to be registered (or connected, without
+    /// registration).
+    ready_deadline: Option<Instant>,
     last_disconnect: Option<String>,
     /// Calls taken by `answer` so far.
     taken: u32,
@@ -150,7 +153,7 @@ impl Phone {
             calls: HashMap::new(),
             ready: false,
             registered: false,
-            registration_deadline: registers.then(|| Instant::now() + REGISTRATION_LIMIT),
+            ready_deadline: Some(Instant::now() + READY_LIMIT),
             last_disconnect: None,
             taken: 0,
             problems: Vec::new(),
@@ -167,6 +170,12 @@ impl Phone {
         }
         let mut stdin = matches!(self.mode, Mode::Interactive)
             .then(|| BufReader::new(tokio::io::stdin()).lines());
+        // Ctrl-C and a service manager's TERM both end the calls first.
+        let signal = |kind| {
+            tokio::signal::unix::signal(kind).map_err(|e| format!("cannot watch signals: {e}"))
+        };
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
         let outcome = loop {
             let wake = self.next_wake();
             tokio::select! {
@@ -184,8 +193,12 @@ impl Phone {
                         self.stop().await;
                     }
                 },
-                _ = tokio::signal::ctrl_c() => {
-                    self.printer.note("interrupted", json!({}));
+                _ = interrupt.recv() => {
+                    self.printer.note("interrupted", json!({"signal": "INT"}));
+                    self.stop().await;
+                }
+                _ = terminate.recv() => {
+                    self.printer.note("interrupted", json!({"signal": "TERM"}));
                     self.stop().await;
                 }
             }
@@ -228,7 +241,7 @@ impl Phone {
         self.calls
             .values()
             .flat_map(|c| [c.hangup_at, c.dtmf_at])
-            .chain([self.registration_deadline, self.stop_by])
+            .chain([self.ready_deadline, self.stop_by])
             .flatten()
             .min()
             .unwrap_or(far)
@@ -256,7 +269,6 @@ impl Phone {
             Event::TransportDisconnected { reason, .. } => self.last_disconnect = Some(reason),
             Event::Registered { .. } => {
                 self.registered = true;
-                self.registration_deadline = None;
                 self.on_ready().await;
             }
             // Before the first registration (or when registering is the command) a failure
@@ -308,6 +320,7 @@ impl Phone {
             return;
         }
         self.ready = true;
+        self.ready_deadline = None;
         match &self.mode {
             Mode::Register => {
                 if let Err(e) = self.ua.unregister(false).await {
@@ -525,16 +538,21 @@ impl Phone {
 
     async fn on_time(&mut self) {
         let now = Instant::now();
-        if self.registration_deadline.is_some_and(|d| d <= now) {
-            self.registration_deadline = None;
+        if self.ready_deadline.is_some_and(|d| d <= now) {
+            self.ready_deadline = None;
             let why = self
                 .last_disconnect
                 .as_deref()
                 .map(|r| format!(" (last disconnect: {r})"))
                 .unwrap_or_default();
+            let what = if self.registers {
+                "registered"
+            } else {
+                "connected"
+            };
             self.done = Some(Err(format!(
-                "not registered within {} s{why}",
-                REGISTRATION_LIMIT.as_secs()
+                "not {what} within {} s{why}",
+                READY_LIMIT.as_secs()
             )));
             return;
         }

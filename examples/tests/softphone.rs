@@ -862,3 +862,43 @@ fn registers_with_the_account_of_a_sip_core_config() {
     one(&events, "unregistered");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_terminate_signal_hangs_up_and_exits_cleanly() {
+    if interop().is_none() {
+        return;
+    }
+    let mut answer_args = account(WS, "7252", PASSWORD);
+    answer_args.push("answer".into());
+    let mut answerer = Running::start(&answer_args);
+    answerer.wait_for("waiting", Duration::from_secs(20));
+    let mut call_args = account(WS, "7251", PASSWORD);
+    call_args.extend(["call", "7252"].map(str::to_owned));
+    let mut caller = Running::start(&call_args);
+    caller.wait_for("confirmed", Duration::from_secs(20));
+    answerer.wait_for("confirmed", Duration::from_secs(20));
+    let status = Command::new("kill")
+        .args(["-TERM", &answerer.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (answer_code, answer_events, answer_err) = answerer.finish(Duration::from_secs(20));
+    let (caller_code, caller_events, caller_err) = caller.finish(Duration::from_secs(20));
+    let both = format!(
+        "caller:\n{caller_events:#?}\n{caller_err}\nanswerer:\n{answer_events:#?}\n{answer_err}"
+    );
+    assert_eq!((answer_code, caller_code), (Some(0), Some(0)), "{both}");
+    assert_eq!(
+        one(&answer_events, "interrupted")["signal"],
+        "TERM",
+        "{both}"
+    );
+    assert_eq!(one(&answer_events, "ended")["cause"], "local-bye", "{both}");
+    assert_eq!(
+        one(&caller_events, "ended")["cause"],
+        "remote-bye",
+        "{both}"
+    );
+    one(&caller_events, "call-summary");
+    one(&answer_events, "call-summary");
+}
