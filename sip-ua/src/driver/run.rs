@@ -69,7 +69,7 @@ pub(super) struct Policy {
 /// Media of one call: its session once made, its worker, its mute state.
 struct CallMedia {
     session: Option<Arc<dyn MediaSession>>,
-    /// The caller's offer, until the answer uses it.
+    /// The offer of the caller's INVITE (`None` when it had no SDP).
     remote_offer: Option<String>,
     /// An answer is being made (the session may not exist yet).
     answering: bool,
@@ -308,8 +308,13 @@ impl Driver {
                         &digits,
                         Duration::from_millis(u64::from(sip_media::DEFAULT_DTMF_DURATION_MS)),
                     ),
-                    _ => match self.media.get(&call).and_then(|m| m.session.clone()) {
-                        Some(session) => session.send_dtmf(&digits).map_err(media_error),
+                    _ => match self.media.get(&call).map(|m| m.session.as_ref()) {
+                        Some(Some(session)) => session.send_dtmf(&digits).map_err(media_error),
+                        Some(None) => Err(Error::InvalidCallState {
+                            call,
+                            action: "send RFC 4733 DTMF",
+                            state: "without media (not answered)",
+                        }),
                         None => Err(Error::UnknownCall { call }),
                     },
                 };
@@ -407,8 +412,9 @@ impl Driver {
             return respond(reply, refused, "answer");
         }
         media.answering = true;
+        // Cloned, not taken: an answer that fails without ending the call may be retried.
         media.worker.queue(MediaJob::Answer {
-            offer: media.remote_offer.take(),
+            offer: media.remote_offer.clone(),
             muted: media.mute.microphone,
             reply,
         });
