@@ -151,11 +151,15 @@ fn text_line(value: &Value) -> String {
     let Some(object) = value.as_object() else {
         return value.to_string();
     };
-    let mut line = object
+    let name = object
         .get("event")
         .and_then(Value::as_str)
-        .unwrap_or("event")
-        .to_owned();
+        .unwrap_or("event");
+    // `state registered` reads better than `state state=registered`.
+    if let (2, Some(Value::String(state))) = (object.len(), object.get(name)) {
+        return format!("{name} {state}");
+    }
+    let mut line = name.to_owned();
     for (key, field) in object {
         match field {
             _ if key == "event" => {}
@@ -280,5 +284,7 @@ mod tests {
             text_line(&value),
             "failed call=2 reason=Busy Here status=486"
         );
+        let state = json!({"event": "state", "state": "incoming:201@127.0.0.1"});
+        assert_eq!(text_line(&state), "state incoming:201@127.0.0.1");
     }
 }

@@ -434,6 +434,35 @@ fn registers_over_ws() {
 }
 
 #[test]
+fn registers_over_ws_printing_text_lines() {
+    if interop().is_none() {
+        return;
+    }
+    let out = run(&[
+        "--server",
+        WS,
+        "--user",
+        "7105",
+        "--password",
+        PASSWORD,
+        "--domain",
+        "127.0.0.1",
+        "register",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    for want in [
+        "starting aor=sip:7105@127.0.0.1 media=webrtc servers=[\"ws://127.0.0.1:8080/ws\"]",
+        "registered expires=600",
+        "state registered",
+        "unregistered",
+    ] {
+        assert!(lines.contains(&want), "{want:?} missing in:\n{stdout}");
+    }
+}
+
+#[test]
 fn registers_over_udp() {
     if interop().is_none() {
         return;
