@@ -1,4 +1,5 @@
-//! A Sipline agent (WebRTC media, ICE on loopback) and JsSIP 3.13.8 in headless Chromium
+//! A Sipline agent (sip-ua's `WebRtcFactory`, ICE on loopback; tone and ears attached through
+//! `call.wait_media()`) and JsSIP 3.13.8 in headless Chromium
 //! (`interop/browser/ua-peer.js` + `ua-page.js`), both registered with Kamailio over WebSocket,
 //! call each other in both directions: audio both ways (Chromium's inbound packet count, our
 //! decoded level), DTMF both ways by SIP INFO and by RFC 4733, hang-up from either side.
@@ -10,17 +11,14 @@
 mod peers;
 
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use peers::{interop, root, wait};
+use peers::{interop, listen_for, root, tone_and_ears, wait};
 use serde_json::{Value, json};
-use sip_media::audio::AppSink;
+use sip_media::MediaOptions;
 use sip_media::level::rms_dbfs;
-use sip_media::tones::{ToneGenerator, ToneSpec};
-use sip_media::{MediaOptions, MediaSession};
-use sip_ua::driver::{AgentEvents, AgentOptions, Call, MediaFactory, UserAgent, WebRtcFactory};
+use sip_ua::driver::{AgentEvents, AgentOptions, Call, UserAgent, WebRtcFactory};
 use sip_ua::{CoreConfig, Credentials, DtmfMethod, EndCause, EndedBy, Event};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -119,59 +117,24 @@ impl Browser {
     }
 }
 
-/// sip-ua's [`WebRtcFactory`] (loopback ICE), with each session sending a 440 Hz tone and its
-/// decoded audio kept for the test.
-struct ListeningWebRtc {
-    inner: WebRtcFactory,
-    heard: Mutex<Vec<mpsc::Receiver<Vec<i16>>>>,
+/// The loudest 100 ms (dBFS) of what the call decoded over 3 s.
+async fn loudest(heard: &mut mpsc::Receiver<Vec<i16>>) -> f32 {
+    let audio = listen_for(heard, Duration::from_secs(3)).await;
+    assert!(!audio.is_empty(), "no audio decoded from the browser");
+    audio
+        .chunks(4800)
+        .map(rms_dbfs)
+        .fold(f32::NEG_INFINITY, f32::max)
 }
 
-#[async_trait]
-impl MediaFactory for ListeningWebRtc {
-    async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
-        let session = self.inner.create().await?;
-        session.set_source(Box::new(ToneGenerator::new(ToneSpec::continuous(
-            440.0, 0.3,
-        ))));
-        let (sink, heard) = AppSink::channel(1000);
-        session.set_sink(Some(Box::new(sink)));
-        self.heard.lock().expect("factory lock").push(heard);
-        Ok(session)
-    }
-}
-
-impl ListeningWebRtc {
-    /// The loudest 100 ms (dBFS) the latest call decoded over 3 s.
-    async fn loudest(&self) -> f32 {
-        let mut heard = self
-            .heard
-            .lock()
-            .expect("factory lock")
-            .pop()
-            .expect("the call has a media session");
-        let end = Instant::now() + Duration::from_secs(3);
-        let mut audio = Vec::new();
-        while Instant::now() < end {
-            if let Ok(Some(chunk)) =
-                tokio::time::timeout(Duration::from_millis(100), heard.recv()).await
-            {
-                audio.extend(chunk);
-            }
-        }
-        assert!(!audio.is_empty(), "no audio decoded from the browser");
-        audio
-            .chunks(4800)
-            .map(rms_dbfs)
-            .fold(f32::NEG_INFINITY, f32::max)
-    }
-}
-
-async fn sipline_agent(media: Arc<ListeningWebRtc>) -> (UserAgent, AgentEvents) {
+/// Our agent with sip-ua's [`WebRtcFactory`], ICE on loopback.
+async fn sipline_agent() -> (UserAgent, AgentEvents) {
     peers::init_logs();
     let core = CoreConfig::new(
         format!("sip:{SIPLINE_USER}@127.0.0.1"),
         Credentials::new(SIPLINE_USER, PASSWORD),
     );
+    let media = Arc::new(WebRtcFactory::new(MediaOptions::loopback()));
     let (ua, mut events) =
         UserAgent::start(AgentOptions::new(core, WS), media).expect("user agent starts");
     wait(&mut events, "registration", LIMIT, |e| match e {
@@ -204,7 +167,7 @@ fn ended(e: &Event) -> Option<(EndedBy, EndCause)> {
 
 /// Audio both ways: Chromium receives and plays our tone, we decode Chromium's fake
 /// microphone.
-async fn audio_both_ways(browser: &mut Browser, media: &ListeningWebRtc) {
+async fn audio_both_ways(browser: &mut Browser, heard: &mut mpsc::Receiver<Vec<i16>>) {
     let stats = browser
         .poll("stats", "our tone playing", |s| {
             s["inbound"]["packetsReceived"].as_u64().unwrap_or(0) > 0
@@ -214,7 +177,7 @@ async fn audio_both_ways(browser: &mut Browser, media: &ListeningWebRtc) {
         })
         .await;
     println!("Chromium stats: {stats}");
-    let level = media.loudest().await;
+    let level = loudest(heard).await;
     println!("loudest 100 ms from Chromium: {level:.1} dBFS");
     assert!(level > -50.0, "browser audio decoded at {level:.1} dBFS");
 }
@@ -268,11 +231,7 @@ async fn sipline_and_jssip_in_chromium_call_each_other_through_kamailio() {
     if interop().is_none() {
         return;
     }
-    let media = Arc::new(ListeningWebRtc {
-        inner: WebRtcFactory::new(MediaOptions::loopback()),
-        heard: Mutex::new(Vec::new()),
-    });
-    let (ua, mut events) = sipline_agent(media.clone()).await;
+    let (ua, mut events) = sipline_agent().await;
     let mut browser = Browser::start().await;
     let started = browser
         .call(
@@ -289,6 +248,7 @@ async fn sipline_and_jssip_in_chromium_call_each_other_through_kamailio() {
 
     // 1. We call the browser; it answers; DTMF both ways by INFO and RFC 4733; it hangs up.
     let call = ua.call(BROWSER_USER).await.unwrap();
+    let (_media, mut heard) = tone_and_ears(&call, 440.0, 0.3).await;
     let incoming = browser.event("incoming").await;
     assert!(
         incoming["uri"]
@@ -305,7 +265,7 @@ async fn sipline_and_jssip_in_chromium_call_each_other_through_kamailio() {
     browser.call("answer", json!({})).await;
     wait(&mut events, "the browser's answer", LIMIT, confirmed).await;
     browser.event("confirmed").await;
-    audio_both_ways(&mut browser, &media).await;
+    audio_both_ways(&mut browser, &mut heard).await;
     dtmf_both_ways(&mut browser, &call, &mut events, true).await;
     browser.call("hangup", json!({})).await;
     assert_eq!(
@@ -336,9 +296,10 @@ async fn sipline_and_jssip_in_chromium_call_each_other_through_kamailio() {
     assert!(offer.expect("an SDP offer").contains("a=fingerprint:"));
     let call = ua.call_handle(handle);
     call.answer().await.unwrap();
+    let (_media, mut heard) = tone_and_ears(&call, 440.0, 0.3).await;
     browser.event("accepted").await;
     wait(&mut events, "the browser's ACK", LIMIT, confirmed).await;
-    audio_both_ways(&mut browser, &media).await;
+    audio_both_ways(&mut browser, &mut heard).await;
     dtmf_both_ways(&mut browser, &call, &mut events, false).await;
     call.hangup().await.unwrap();
     assert_eq!(

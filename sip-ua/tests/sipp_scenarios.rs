@@ -13,35 +13,28 @@
 mod peers;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use peers::{Sipp, collect_for, free_rtp_port, free_udp_port, interop, wait, wait_seen};
-use sip_media::audio::AppSink;
+use peers::{
+    Sipp, collect_for, free_rtp_port, free_udp_port, interop, tone_and_ears, wait, wait_seen,
+};
 use sip_media::level::goertzel_dbfs;
-use sip_media::tones::{ToneGenerator, ToneSpec};
 use sip_media::{AudioCodec, MediaOptions, MediaSession, RtpMedia};
 use sip_ua::driver::{
-    AgentEvents, AgentOptions, FixedSdpFactory, FixedSdpMedia, MediaFactory, UserAgent,
+    AgentEvents, AgentOptions, Call, FixedSdpFactory, FixedSdpMedia, MediaFactory, UserAgent,
 };
 use sip_ua::{CoreConfig, Credentials, DtmfMethod, EndCause, EndedBy, Event, HoldSide};
-use tokio::sync::mpsc;
 
 const LIMIT: Duration = Duration::from_secs(10);
 /// The tone we send; the echo must bring it back.
 const TONE_HZ: f32 = 1000.0;
 
-/// Plain RTP (PCMU) sessions sending a 1 kHz tone, each keeping what it hears for the test.
-/// The driver has no plain-RTP factory of its own (it is given one, like any media), so the
+/// Plain RTP (PCMU) sessions, loopback only. The driver has no plain-RTP factory of its own
+/// (it uses whatever factory it is given; nothing picks plain RTP for a `sip:` server), so the
 /// test supplies this one for its UDP agent.
-#[derive(Default)]
-struct PlainRtpFactory {
-    made: Mutex<Vec<Heard>>,
-}
-
-/// A session and what it decodes.
-type Heard = (Arc<RtpMedia>, mpsc::Receiver<Vec<i16>>);
+struct PlainRtpFactory;
 
 #[async_trait]
 impl MediaFactory for PlainRtpFactory {
@@ -51,47 +44,40 @@ impl MediaFactory for PlainRtpFactory {
             call_id: "sipp".into(),
             ..MediaOptions::loopback()
         };
-        let session = Arc::new(RtpMedia::new(options).await?);
-        session.set_source(Box::new(ToneGenerator::new(ToneSpec::continuous(
-            TONE_HZ, 0.5,
-        ))));
-        let (sink, heard) = AppSink::channel(500);
-        session.set_sink(Some(Box::new(sink)));
-        self.made
-            .lock()
-            .expect("factory lock")
-            .push((session.clone(), heard));
-        Ok(session)
+        Ok(Arc::new(RtpMedia::new(options).await?))
     }
 }
 
-impl PlainRtpFactory {
-    /// Waits for `samples` samples (48 kHz) of what the only session made so far hears.
-    async fn heard(&self, samples: usize) -> Vec<i16> {
-        let (session, mut heard) = self
-            .made
-            .lock()
-            .expect("factory lock")
-            .pop()
-            .expect("the call has a media session");
-        let mut audio = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(5), async {
-            while audio.len() < samples {
-                match heard.recv().await {
-                    Some(chunk) => audio.extend(chunk),
-                    None => break,
-                }
+/// Sends our tone on the call's media and returns 500 ms of what comes back after the first
+/// 200 ms (jitter buffer start, echo latency), waiting up to 5 s.
+async fn echoed(call: &Call) -> Vec<i16> {
+    let (media, mut heard) = tone_and_ears(call, TONE_HZ, 0.5).await;
+    let audio = listen_until(&mut heard, 33_600).await;
+    let stats = media.stats().await;
+    assert!(
+        audio.len() >= 33_600,
+        "only {} samples came back (stats: {stats:?})",
+        audio.len()
+    );
+    audio[9600..].to_vec()
+}
+
+/// At least `samples` decoded samples, or what came within 5 s.
+async fn listen_until(
+    heard: &mut tokio::sync::mpsc::Receiver<Vec<i16>>,
+    samples: usize,
+) -> Vec<i16> {
+    let mut audio = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while audio.len() < samples {
+            match heard.recv().await {
+                Some(chunk) => audio.extend(chunk),
+                None => break,
             }
-        })
-        .await;
-        let stats = session.stats().await;
-        assert!(
-            audio.len() >= samples,
-            "only {} samples came back (stats: {stats:?})",
-            audio.len()
-        );
-        audio
-    }
+        }
+    })
+    .await;
+    audio
 }
 
 /// An agent whose transport server is sipp at `sipp_port`, its UDP socket on `own_port`,
@@ -148,10 +134,9 @@ fn is_accepted(e: &Event) -> bool {
     matches!(e, Event::Accepted { .. })
 }
 
-/// Asserts the 1 kHz tone came back loud: the echo (or the round trip) carried our audio.
+/// Asserts the 1 kHz tone came back loud: the echo carried our audio.
 fn assert_tone(audio: &[i16]) {
-    // Skip the first 200 ms (jitter buffer start, echo latency).
-    let level = goertzel_dbfs(&audio[9600..], 48_000, TONE_HZ);
+    let level = goertzel_dbfs(audio, 48_000, TONE_HZ);
     println!("echoed {TONE_HZ} Hz at {level:.1} dBFS");
     assert!(level > -20.0, "echoed tone at {level:.1} dBFS");
 }
@@ -172,8 +157,7 @@ async fn sipp_answers_with_plain_rtp_and_echoes_our_tone_and_dtmf() {
         &run_dir,
     );
     sipp.listening(sipp_port).await;
-    let media = Arc::new(PlainRtpFactory::default());
-    let (ua, mut events) = agent("6101", sipp_port, own_port, media.clone()).await;
+    let (ua, mut events) = agent("6101", sipp_port, own_port, Arc::new(PlainRtpFactory)).await;
 
     let call = ua.call(&at_sipp("echo", sipp_port)).await.unwrap();
     let ((), seen) = wait_seen(&mut events, "the answer", LIMIT, confirmed).await;
@@ -187,7 +171,7 @@ async fn sipp_answers_with_plain_rtp_and_echoes_our_tone_and_dtmf() {
         .expect("the 200 carried sipp's SDP");
     assert!(answer.contains(&format!("m=audio {media_port} RTP/AVP 0")));
 
-    assert_tone(&media.heard(24_000).await);
+    assert_tone(&echoed(&call).await);
 
     // RFC 4733 digits go out in the RTP stream and the echo brings them back.
     call.send_dtmf("159", DtmfMethod::Rfc4733).await.unwrap();
@@ -222,8 +206,7 @@ async fn sipp_answers_with_plain_rtp_and_echoes_our_tone_and_dtmf() {
 async fn sipp_calls_us_we_answer_and_sipp_hangs_up() {
     let Some(run_dir) = interop() else { return };
     let (sipp_port, own_port, media_port) = (free_udp_port(), free_udp_port(), free_rtp_port());
-    let media = Arc::new(PlainRtpFactory::default());
-    let (ua, mut events) = agent("6102", sipp_port, own_port, media.clone()).await;
+    let (ua, mut events) = agent("6102", sipp_port, own_port, Arc::new(PlainRtpFactory)).await;
     let sipp = Sipp::start(
         "uac_call.xml",
         sipp_port,
@@ -253,10 +236,11 @@ async fn sipp_calls_us_we_answer_and_sipp_hangs_up() {
     .await;
     assert_eq!(display_name.as_deref(), Some("sipp caller"));
     assert!(offer.expect("an offer").contains("RTP/AVP 0 101"));
-    ua.call_handle(handle).answer().await.unwrap();
+    let call = ua.call_handle(handle);
+    call.answer().await.unwrap();
     wait(&mut events, "sipp's ACK", LIMIT, confirmed).await;
 
-    assert_tone(&media.heard(24_000).await);
+    assert_tone(&echoed(&call).await);
 
     assert_eq!(
         wait(&mut events, "sipp's BYE", LIMIT, ended).await,

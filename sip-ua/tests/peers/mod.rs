@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use sip_media::audio::AppSink;
+use sip_media::tones::{ToneGenerator, ToneSpec};
 use sip_ua::Event;
-use sip_ua::driver::AgentEvents;
+use sip_ua::driver::{AgentEvents, Call, MediaHandle};
+use tokio::sync::mpsc;
 
 /// The run directory (logs, certificates) when the real peers are available; `None` (after
 /// saying so) for a plain `cargo test`.
@@ -106,6 +109,35 @@ pub async fn collect_for(events: &mut AgentEvents, window: Duration) -> Vec<Even
     })
     .await;
     seen
+}
+
+/// Makes the call's media (through the driver's [`MediaHandle`]) send a continuous tone and
+/// hand what it decodes (48 kHz) to the returned receiver.
+pub async fn tone_and_ears(
+    call: &Call,
+    hz: f32,
+    amplitude: f32,
+) -> (MediaHandle, mpsc::Receiver<Vec<i16>>) {
+    let media = tokio::time::timeout(Duration::from_secs(10), call.wait_media())
+        .await
+        .expect("the call has media within 10 s")
+        .expect("the call has media");
+    media.set_source(Box::new(ToneGenerator::new(ToneSpec::continuous(
+        hz, amplitude,
+    ))));
+    let (sink, heard) = AppSink::channel(1000);
+    media.set_sink(Some(Box::new(sink)));
+    (media, heard)
+}
+
+/// Everything decoded within `span`.
+pub async fn listen_for(heard: &mut mpsc::Receiver<Vec<i16>>, span: Duration) -> Vec<i16> {
+    let end = tokio::time::Instant::now() + span;
+    let mut audio = Vec::new();
+    while let Ok(Some(chunk)) = tokio::time::timeout_at(end, heard.recv()).await {
+        audio.extend(chunk);
+    }
+    audio
 }
 
 /// A sipp process running one scenario from `interop/sipp`, killed by its PID when dropped.
