@@ -472,7 +472,11 @@ fn content_length(head: &str, slots: &[Slot], mode: Mode) -> Result<Option<usize
         if !slot.is(&HeaderName::ContentLength) {
             continue;
         }
-        let value = slot.value(head);
+        let start = slot.value_start as usize;
+        let value = head
+            .as_bytes()
+            .get(start..start + slot.value_len as usize)
+            .unwrap_or(&[]);
         let n = parse_length(value).ok_or(Error::Syntax {
             offset: slot.value_start as usize,
             expected: "Content-Length digits",
@@ -492,12 +496,15 @@ fn content_length(head: &str, slots: &[Slot], mode: Mode) -> Result<Option<usize
 }
 
 /// Decimal digits only (so `-999` fails), saturating far above any size limit.
-fn parse_length(value: &str) -> Option<usize> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_length(value: &[u8]) -> Option<usize> {
+    if value.is_empty() {
         return None;
     }
     let mut n: usize = 0;
-    for b in value.bytes() {
+    for &b in value {
+        if !b.is_ascii_digit() {
+            return None;
+        }
         n = n.saturating_mul(10).saturating_add(usize::from(b - b'0'));
     }
     Some(n)
