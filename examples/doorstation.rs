@@ -9,21 +9,20 @@
 //! from the `SIPLINE_OPENHAB_TOKEN` environment variable). One line per event on stdout.
 
 use std::io::BufRead;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use sip_config::{AutoAnswerPolicy, CallerPattern, HaUser, LoadOptions, Secret, load_file};
+use sip_config::{AutoAnswerPolicy, CallerPattern, Secret};
 use sip_media::audio::WavSource;
 use sip_ua::adapters::HttpEndpoint;
 use sip_ua::adapters::openhab::{OpenHabClient, StateItemPublisher};
 use sip_ua::driver::{AgentOptions, UserAgent, WebRtcFactory};
 use sip_ua::{CallHandle, Event};
 
-#[path = "support/media_options.rs"]
-mod media_options;
+#[path = "support/account.rs"]
+mod account;
 
 /// The door station's command line.
 #[derive(Debug, Parser)]
@@ -31,12 +30,8 @@ mod media_options;
     about = "Sipline door station: a headless intercom (call on a trigger, auto-answer, open the door on a DTMF code)"
 )]
 struct Args {
-    /// SIP Core or openHAB configuration file (JSON or YAML).
-    #[arg(long)]
-    config: PathBuf,
-    /// Home Assistant user whose SIP Core account to use.
-    #[arg(long)]
-    ha_user: Option<String>,
+    #[command(flatten)]
+    account: account::AccountArgs,
     /// Whom to call on a trigger (a line on stdin or SIGUSR1), such as `101`.
     #[arg(long)]
     call: Option<String>,
@@ -56,8 +51,6 @@ struct Args {
     /// openHAB base URL, to publish the state to the configuration's `sipStateItem`.
     #[arg(long, value_name = "URL")]
     openhab_url: Option<String>,
-    #[arg(long, value_name = "IP", help = media_options::MEDIA_ADDRESS_HELP)]
-    media_address: Vec<IpAddr>,
 }
 
 fn dtmf_code(text: &str) -> Result<String, String> {
@@ -90,11 +83,7 @@ fn callers(list: &str) -> AutoAnswerPolicy {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let mut opts = LoadOptions::new();
-    if let Some(user) = &args.ha_user {
-        opts = opts.ha_user(HaUser::named(user.clone()));
-    }
-    let loaded = load_file(&args.config, &opts).map_err(|e| e.to_string())?;
+    let loaded = args.account.load()?;
     for warning in &loaded.warnings {
         eprintln!("{warning}");
     }
@@ -130,10 +119,7 @@ async fn run(args: Args) -> Result<(), String> {
         _ => None,
     };
     let options = AgentOptions::from_phone(&config).ok_or("the configuration has no server URL")?;
-    let media = Arc::new(WebRtcFactory::new(media_options::media_options(
-        &config,
-        &args.media_address,
-    )));
+    let media = Arc::new(WebRtcFactory::new(args.account.media_options(&config)));
     let (ua, mut events) = UserAgent::start(options, media).map_err(|e| e.to_string())?;
     let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
         .map_err(|e| format!("SIGUSR1: {e}"))?;

@@ -9,8 +9,6 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::net::IpAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +20,7 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, List, ListState, Paragraph};
-use sip_config::{HaUser, LoadOptions, Secret, load_file};
+use sip_config::Secret;
 use sip_media::level::LevelReport;
 use sip_ua::adapters::home_assistant::HomeAssistantClient;
 use sip_ua::adapters::{AdapterEvent, HttpEndpoint};
@@ -31,8 +29,8 @@ use sip_ua::popup::{Command, MediaKind, PopupModel, RegistrationView, Snapshot};
 use sip_ua::{CallHandle, Event};
 use tokio::sync::{broadcast, mpsc};
 
-#[path = "support/media_options.rs"]
-mod media_options;
+#[path = "support/account.rs"]
+mod account;
 
 /// The popup's command line.
 #[derive(Debug, Parser)]
@@ -40,17 +38,11 @@ mod media_options;
     about = "Sipline popup: an interactive terminal call popup for a SIP Core or openHAB account"
 )]
 struct Args {
-    /// SIP Core or openHAB configuration file (JSON or YAML).
-    #[arg(long)]
-    config: PathBuf,
-    /// Home Assistant user whose SIP Core account to use.
-    #[arg(long)]
-    ha_user: Option<String>,
+    #[command(flatten)]
+    account: account::AccountArgs,
     /// Home Assistant base URL for service-call buttons (token from `SIPLINE_HA_TOKEN`).
     #[arg(long, value_name = "URL")]
     ha_url: Option<String>,
-    #[arg(long, value_name = "IP", help = media_options::MEDIA_ADDRESS_HELP)]
-    media_address: Vec<IpAddr>,
 }
 
 /// Collects `sip::wire` log lines for the SIP log pane.
@@ -195,11 +187,7 @@ fn draw(
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let mut opts = LoadOptions::new();
-    if let Some(user) = &args.ha_user {
-        opts = opts.ha_user(HaUser::named(user.clone()));
-    }
-    let loaded = load_file(&args.config, &opts).map_err(|e| e.to_string())?;
+    let loaded = args.account.load()?;
     let config = loaded.config;
     let ha = match &args.ha_url {
         Some(url) => {
@@ -224,10 +212,7 @@ async fn run(args: Args) -> Result<(), String> {
         .try_init();
     let options = sip_ua::driver::AgentOptions::from_phone(&config)
         .ok_or("the configuration has no server URL")?;
-    let media = Arc::new(WebRtcFactory::new(media_options::media_options(
-        &config,
-        &args.media_address,
-    )));
+    let media = Arc::new(WebRtcFactory::new(args.account.media_options(&config)));
     let (ua, mut events) = UserAgent::start(options, media).map_err(|e| e.to_string())?;
     let mut popup = PopupModel::new(config, Instant::now());
 

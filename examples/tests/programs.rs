@@ -159,6 +159,68 @@ fn the_doorstation_explains_itself_and_rejects_bad_arguments() {
         err.starts_with("doorstation: ") && err.contains("/nonexistent/door.json"),
         "{err}"
     );
+
+    let out = run(
+        "doorstation",
+        &["--config", "x.json", "--media-address", "lan0"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid value 'lan0' for '--media-address <IP>'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// openHAB props with a relative WebSocket URL, written to a temporary file.
+fn relative_openhab_props(name: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("sipline-{name}-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{ "websocketUrl": "/ws", "domain": "127.0.0.1", "username": "tablet", "password": "pw" }"#,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn the_account_programs_explain_openhab_origins_and_local_accounts() {
+    for program in ["doorstation", "popup"] {
+        let out = run(program, &["--help"]);
+        let help = text(&out.stdout);
+        for want in ["--origin", "--openhab-local", "--media-address"] {
+            assert!(help.contains(want), "{program}: {want} missing in:\n{help}");
+        }
+
+        // A relative openHAB URL needs the page origin, and the message says so.
+        let props = relative_openhab_props(program);
+        let out = run(program, &["--config", props.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with(&format!("{program}: "))
+                && err.contains("websocketUrl")
+                && err.contains("--origin"),
+            "{err}"
+        );
+
+        let out = run(
+            program,
+            &[
+                "--config",
+                props.to_str().unwrap(),
+                "--openhab-local",
+                "/nonexistent/local.json",
+            ],
+        );
+        let _ = std::fs::remove_file(&props);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("--openhab-local /nonexistent/local.json"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
