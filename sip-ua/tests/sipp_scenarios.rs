@@ -1,6 +1,7 @@
 //! A Sipline agent against sipp over UDP on loopback, one scenario of `interop/sipp` per test:
-//! sipp answering with plain RTP and echoing our tone, sipp calling us, a retransmitted 2xx and
-//! INVITE, a forked 2xx, 491 on our re-INVITE and a 200 racing our CANCEL. Each test checks
+//! sipp answering with plain RTP and echoing our tone, sipp calling us, retransmissions (a
+//! retransmitted 2xx and INVITE; our 200 and our BYE retransmitted after T1 while sipp is slow
+//! to ACK or answer), a forked 2xx, 491 on our re-INVITE and a 200 racing our CANCEL. Each test checks
 //! both sides: sipp's exit status (it fails on any unexpected or missing message) and our
 //! events. Skipped unless `SIPLINE_INTEROP` is set.
 //!
@@ -315,6 +316,73 @@ async fn retransmitted_invite_starts_no_second_call() {
         outcome.received("SIP/2.0 180"),
         2,
         "the INVITE retransmission is answered with our last provisional response"
+    );
+    ua.shutdown().await;
+}
+
+/// The gap between the first two messages starting with `start_line` that sipp received.
+fn first_retransmission_after(outcome: &peers::SippOutcome, start_line: &str) -> Duration {
+    let at = outcome.received_at(start_line);
+    assert!(at.len() >= 2, "{start_line}: received at {at:?}");
+    at[1] - at[0]
+}
+
+#[tokio::test]
+async fn our_200_is_retransmitted_until_the_late_ack() {
+    let Some(run_dir) = interop() else { return };
+    let (sipp_port, own_port) = (free_udp_port(), free_udp_port());
+    let (ua, mut events) = agent("6108", sipp_port, own_port, signalling_only()).await;
+    let sipp = Sipp::start(
+        "uac_late_ack.xml",
+        sipp_port,
+        &["-s".into(), "6108".into(), format!("127.0.0.1:{own_port}")],
+        &run_dir,
+    );
+    let handle = wait(&mut events, "sipp's INVITE", LIMIT, |e| match e {
+        Event::IncomingCall { call, .. } => Some(*call),
+        _ => None,
+    })
+    .await;
+    ua.call_handle(handle).answer().await.unwrap();
+    let ((), seen) = wait_seen(&mut events, "the late ACK", LIMIT, confirmed).await;
+    assert_eq!(count(&seen, is_accepted), 1, "{seen:#?}");
+    assert_eq!(
+        wait(&mut events, "sipp's BYE", LIMIT, ended).await,
+        (EndedBy::Remote, EndCause::RemoteBye)
+    );
+    let outcome = sipp.finish(LIMIT).await;
+    outcome.assert_success("uac_late_ack");
+    let gap = first_retransmission_after(&outcome, "SIP/2.0 200 OK");
+    println!("our 200 OK was first retransmitted after {gap:?} (T1 = 500 ms)");
+    assert!(
+        gap >= Duration::from_millis(450) && gap < Duration::from_millis(1500),
+        "{gap:?}"
+    );
+    ua.shutdown().await;
+}
+
+#[tokio::test]
+async fn our_bye_is_retransmitted_by_timer_e_until_answered() {
+    let Some(run_dir) = interop() else { return };
+    let (sipp_port, own_port) = (free_udp_port(), free_udp_port());
+    let mut sipp = Sipp::start("uas_late_bye_answer.xml", sipp_port, &[], &run_dir);
+    sipp.listening(sipp_port).await;
+    let (ua, mut events) = agent("6109", sipp_port, own_port, signalling_only()).await;
+
+    let call = ua.call(&at_sipp("lossy", sipp_port)).await.unwrap();
+    wait(&mut events, "the answer", LIMIT, confirmed).await;
+    call.hangup().await.unwrap();
+    assert_eq!(
+        wait(&mut events, "the end", LIMIT, ended).await,
+        (EndedBy::Local, EndCause::LocalBye)
+    );
+    let outcome = sipp.finish(LIMIT).await;
+    outcome.assert_success("uas_late_bye_answer");
+    let gap = first_retransmission_after(&outcome, "BYE ");
+    println!("our BYE was first retransmitted after {gap:?} (T1 = 500 ms)");
+    assert!(
+        gap >= Duration::from_millis(450) && gap < Duration::from_millis(1500),
+        "{gap:?}"
     );
     ua.shutdown().await;
 }

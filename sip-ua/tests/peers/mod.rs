@@ -164,21 +164,34 @@ impl SippOutcome {
     /// Received SIP messages whose first line starts with `start_line` (e.g. `"ACK "` or
     /// `"SIP/2.0 180"`), counted in the message log.
     pub fn received(&self, start_line: &str) -> usize {
-        let mut count = 0;
+        self.received_at(start_line).len()
+    }
+
+    /// When sipp received each message whose first line starts with `start_line`, as
+    /// durations since the first message it logged (from the log's timestamp lines,
+    /// `----- 2026-11-24 04:39:14.854335`).
+    pub fn received_at(&self, start_line: &str) -> Vec<Duration> {
+        let mut found = Vec::new();
+        let mut first_stamp = None;
+        let mut stamp = None;
         let mut lines = self.messages.lines();
         while let Some(line) = lines.next() {
-            if line.contains("message received") {
+            if line.starts_with("-----") {
+                stamp = line.rsplit(' ').next().and_then(seconds_of_day);
+                first_stamp = first_stamp.or(stamp);
+            } else if line.contains("message received") {
                 let first = lines
                     .by_ref()
                     .map(str::trim)
                     .find(|l| !l.is_empty())
                     .unwrap_or("");
                 if first.starts_with(start_line) {
-                    count += 1;
+                    let since = stamp.zip(first_stamp).map_or(0.0, |(s, f)| s - f);
+                    found.push(Duration::from_secs_f64(since.max(0.0)));
                 }
             }
         }
-        count
+        found
     }
 
     /// Panics (showing both logs) unless sipp exited 0.
@@ -284,6 +297,15 @@ impl Drop for Sipp {
             let _ = child.wait();
         }
     }
+}
+
+/// `04:39:14.854335` as seconds since midnight.
+fn seconds_of_day(clock: &str) -> Option<f64> {
+    let mut parts = clock.split(':');
+    let hours: f64 = parts.next()?.parse().ok()?;
+    let minutes: f64 = parts.next()?.parse().ok()?;
+    let seconds: f64 = parts.next()?.parse().ok()?;
+    Some(hours * 3600.0 + minutes * 60.0 + seconds)
 }
 
 fn read(path: &Path) -> String {
