@@ -8,24 +8,32 @@
 //!    `WebRtcMedia` sessions, side by side with Chromium's figure for the same exchange (two
 //!    `RTCPeerConnection`s in one headless page, `interop/browser/peer.js`; only when
 //!    `SIPLINE_INTEROP` is set and `interop/browser/node_modules` exists).
-//! 2. CPU and resident memory per call at 1, 10 and 50 concurrent Opus calls; each call is
-//!    two sessions in this process (both ends encode and decode 20 ms Opus frames), so the
-//!    per-call figure covers both ends. `MEDIA_LOAD_CALLS=10,50` picks other counts (and
-//!    shortens part 1 to one run).
+//! 2. CPU time per 20 ms frame of each encoder and decoder setting (thread CPU time, so the
+//!    figure holds on a busy machine): what a call costs before any networking.
+//! 3. CPU and resident memory per call at 1, 10 and 50 concurrent Opus calls, with the default
+//!    Opus settings and with `OpusOptions::low_cpu()`; each call is two sessions in this
+//!    process (both ends encode and decode 20 ms Opus frames), so the per-call figure covers
+//!    both ends. `MEDIA_LOAD_CALLS=10,50` picks other counts (and shortens part 1 to one run);
+//!    `MEDIA_LOAD_OPUS=default` or `low-cpu` runs one setting only.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use sip_media::audio::{AudioDecoder, AudioEncoder, FRAME_SAMPLES, PcmSource};
 use sip_media::tones::{ToneGenerator, ToneSpec};
-use sip_media::{AnswerKind, AudioCodec, MediaEvent, MediaOptions, MediaSession, WebRtcMedia};
+use sip_media::{
+    AnswerKind, AudioCodec, MediaEvent, MediaOptions, MediaSession, OpusMode, OpusOptions,
+    WebRtcMedia,
+};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const TIMING_RUNS: usize = 20;
 const MEASURE: Duration = Duration::from_secs(10);
 
-fn options(call_id: String) -> MediaOptions {
+fn options(call_id: String, opus: OpusOptions) -> MediaOptions {
     MediaOptions {
         codecs: vec![AudioCodec::Opus],
+        opus,
         call_id,
         ..MediaOptions::loopback()
     }
@@ -49,11 +57,11 @@ async fn wait_event(
 }
 
 /// One connected call: both ends send a tone.
-async fn call(id: usize) -> (WebRtcMedia, WebRtcMedia, Duration) {
-    let caller = WebRtcMedia::new(options(format!("bench-{id}-a")))
+async fn call(id: usize, opus: OpusOptions) -> (WebRtcMedia, WebRtcMedia, Duration) {
+    let caller = WebRtcMedia::new(options(format!("bench-{id}-a"), opus))
         .await
         .expect("caller");
-    let callee = WebRtcMedia::new(options(format!("bench-{id}-b")))
+    let callee = WebRtcMedia::new(options(format!("bench-{id}-b"), opus))
         .await
         .expect("callee");
     caller.set_source(Box::new(ToneGenerator::new(ToneSpec::continuous(
@@ -149,11 +157,86 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-async fn load(calls: usize) {
+/// CPU time this thread has run, in microseconds (`/proc/thread-self/schedstat`, ns).
+fn thread_cpu_us() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1000.0)
+}
+
+/// Encoder and decoder CPU time per 20 ms frame of a speech-band tone pair.
+fn codec_costs() {
+    const FRAMES: usize = 500;
+    let settings = [
+        (
+            "Opus default (voice, complexity 5)",
+            AudioCodec::Opus,
+            OpusOptions::default(),
+        ),
+        (
+            "Opus voice, complexity 9 (browsers' desktop)",
+            AudioCodec::Opus,
+            OpusOptions {
+                mode: OpusMode::Voice,
+                complexity: 9,
+                ..OpusOptions::default()
+            },
+        ),
+        (
+            "Opus low_cpu() (CELT, complexity 3)",
+            AudioCodec::Opus,
+            OpusOptions::low_cpu(),
+        ),
+        (
+            "PCMU (with 48 -> 8 kHz resampling)",
+            AudioCodec::Pcmu,
+            OpusOptions::default(),
+        ),
+    ];
+    for (label, codec, opus) in settings {
+        let mut source = ToneGenerator::new(ToneSpec {
+            frequencies: vec![440.0, 1000.0],
+            cadence: Vec::new(),
+            amplitude: 0.3,
+        });
+        let mut frames = vec![[0i16; FRAME_SAMPLES]; 50];
+        for frame in &mut frames {
+            source.fill(frame);
+        }
+        let mut encoder = AudioEncoder::with_opus_options(codec, opus).expect("encoder");
+        let mut decoder = AudioDecoder::new(codec).expect("decoder");
+        let (mut payload, mut pcm) = (Vec::new(), Vec::with_capacity(FRAME_SAMPLES));
+        let (mut encode_us, mut decode_us, mut bytes) = (0.0, 0.0, 0);
+        for i in 0..FRAMES {
+            let t0 = thread_cpu_us();
+            encoder
+                .encode(&frames[i % frames.len()], &mut payload)
+                .expect("encode");
+            let t1 = thread_cpu_us();
+            pcm.clear();
+            decoder.decode(&payload, &mut pcm).expect("decode");
+            decode_us += thread_cpu_us() - t1;
+            encode_us += t1 - t0;
+            bytes += payload.len();
+        }
+        let frames = FRAMES as f64;
+        println!(
+            "{label:<46} encode {:6.1} us/frame, decode {:5.1} us/frame, {:3.0} B/frame \
+             (one direction of one call: {:4.2} % of a core)",
+            encode_us / frames,
+            decode_us / frames,
+            bytes as f64 / frames,
+            (encode_us + decode_us) / frames * 50.0 / 1e4,
+        );
+    }
+}
+
+async fn load(calls: usize, opus: OpusOptions) {
     let rss_before = rss_mib();
     let mut sessions = Vec::with_capacity(calls);
     for id in 0..calls {
-        let (a, b, _) = call(id).await;
+        let (a, b, _) = call(id, opus).await;
         sessions.push((a, b));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -178,8 +261,13 @@ async fn load(calls: usize) {
         lost += sa.packets_lost + sb.packets_lost;
     }
     let expected = (2 * calls) as f64 * wall * 50.0;
+    let setting = if opus.mode == OpusMode::LowCpu {
+        "low_cpu"
+    } else {
+        "default"
+    };
     println!(
-        "{calls:>3} calls: CPU {:6.1}% of one core ({:5.2}% per call), RSS +{:6.1} MiB ({:5.2} MiB per call), \
+        "{calls:>3} calls, Opus {setting:<7}: CPU {:6.1}% of one core ({:5.2}% per call), RSS +{:6.1} MiB ({:5.2} MiB per call), \
          packets sent {} received {:.0} of {:.0} expected ({:.1}%), lost {lost}",
         100.0 * cpu / wall,
         100.0 * cpu / wall / calls as f64,
@@ -212,7 +300,7 @@ fn main() {
             TIMING_RUNS
         };
         for id in 0..runs {
-            let (a, b, elapsed) = call(id).await;
+            let (a, b, elapsed) = call(id, OpusOptions::default()).await;
             ours.push(elapsed.as_secs_f64() * 1000.0);
             let _ = a.close().await;
             let _ = b.close().await;
@@ -228,13 +316,22 @@ fn main() {
                 chromium.iter().map(|r| r.1).collect(),
             );
         }
+        println!("\n== codec CPU time per 20 ms frame (thread CPU time)");
+        codec_costs();
         println!("\n== concurrent Opus calls (2 sessions each, both ends encode and decode)");
         let counts: Vec<usize> = std::env::var("MEDIA_LOAD_CALLS")
             .ok()
             .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
             .unwrap_or_else(|| vec![1, 10, 50]);
+        let settings: Vec<OpusOptions> = match std::env::var("MEDIA_LOAD_OPUS").as_deref() {
+            Ok("default") => vec![OpusOptions::default()],
+            Ok("low-cpu") => vec![OpusOptions::low_cpu()],
+            _ => vec![OpusOptions::default(), OpusOptions::low_cpu()],
+        };
         for calls in counts {
-            load(calls).await;
+            for &opus in &settings {
+                load(calls, opus).await;
+            }
         }
     });
 }

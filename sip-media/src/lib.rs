@@ -31,6 +31,7 @@
 pub mod audio;
 pub mod dtmf;
 mod error;
+mod frame_clock;
 pub mod level;
 mod options;
 mod pipeline;
@@ -44,7 +45,7 @@ mod webrtc_session;
 pub use error::{MediaError, Result};
 pub use options::{
     AudioCodec, DtmfOptions, GatheringDeadline, IceOptions, IceServer, IceTransportPolicy,
-    MediaOptions,
+    MediaOptions, OpusMode, OpusOptions,
 };
 pub use plain_rtp::RtpMedia;
 pub use sdp::Direction;

@@ -216,6 +216,75 @@ impl fmt::Display for AudioCodec {
     }
 }
 
+/// Which Opus coding mode the encoder uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OpusMode {
+    /// Speech-tuned coding (libopus `VOIP`: SILK or hybrid), best for voice at low bit rates
+    /// and the costliest to encode (the SILK quantiser dominates a call's CPU time).
+    #[default]
+    Voice,
+    /// Transform coding only (libopus `RESTRICTED_LOWDELAY`, CELT), 5 to 10 times cheaper to
+    /// encode and to decode; good for speech at the default 32 kbit/s. For many concurrent
+    /// calls on a small machine.
+    LowCpu,
+}
+
+/// Opus encoder settings: how to trade CPU time per call against voice quality.
+///
+/// Every mode and complexity decodes everywhere (the decoder follows the packets), so these
+/// change only this end's cost and sound. `benches/media_load.rs` prints the CPU time per
+/// 20 ms frame of each choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpusOptions {
+    /// Coding mode.
+    pub mode: OpusMode,
+    /// Encoder complexity, 0 (cheapest) to 10 (libopus' default is 10, browsers use 9 on
+    /// desktops and 5 on phones).
+    pub complexity: u8,
+    /// Target bit rate in bit/s (6,000 to 510,000).
+    pub bitrate_bps: u32,
+}
+
+impl Default for OpusOptions {
+    /// Voice mode at complexity 5 (the phone setting of browsers) and 32 kbit/s: about 40 %
+    /// less encoder time than complexity 9 for a quality difference few listeners hear.
+    fn default() -> Self {
+        OpusOptions {
+            mode: OpusMode::Voice,
+            complexity: 5,
+            bitrate_bps: 32_000,
+        }
+    }
+}
+
+impl OpusOptions {
+    /// Transform coding at complexity 3 and 32 kbit/s: the cheapest setting that still
+    /// sounds clean, for many concurrent calls (see the README's per-call figures).
+    pub fn low_cpu() -> Self {
+        OpusOptions {
+            mode: OpusMode::LowCpu,
+            complexity: 3,
+            bitrate_bps: 32_000,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.complexity > 10 {
+            return Err(MediaError::InvalidOption {
+                name: "opus.complexity",
+                reason: format!("{} is outside 0..=10", self.complexity),
+            });
+        }
+        if !(6_000..=510_000).contains(&self.bitrate_bps) {
+            return Err(MediaError::InvalidOption {
+                name: "opus.bitrate_bps",
+                reason: format!("{} is outside 6000..=510000", self.bitrate_bps),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// RFC 4733 timing (JsSIP's defaults: 100 ms tones, 70 ms gaps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DtmfOptions {
@@ -244,6 +313,8 @@ pub struct MediaOptions {
     pub ice: IceOptions,
     /// Audio codecs in order of preference (offered in this order).
     pub codecs: Vec<AudioCodec>,
+    /// Opus encoder settings (CPU time per call against quality).
+    pub opus: OpusOptions,
     /// DTMF timing.
     pub dtmf: DtmfOptions,
     /// Visualiser feed rate in Hz (SIP Core default 30).
@@ -261,6 +332,7 @@ impl Default for MediaOptions {
         MediaOptions {
             ice: IceOptions::default(),
             codecs: vec![AudioCodec::Opus, AudioCodec::Pcmu, AudioCodec::Pcma],
+            opus: OpusOptions::default(),
             dtmf: DtmfOptions::default(),
             level_rate_hz: 30,
             level_smoothing_percent: 50,
@@ -282,6 +354,7 @@ impl MediaOptions {
     /// Checks option ranges.
     pub fn validate(&self) -> Result<()> {
         self.ice.validate()?;
+        self.opus.validate()?;
         if self.codecs.is_empty() {
             return Err(MediaError::InvalidOption {
                 name: "codecs",

@@ -15,7 +15,7 @@ use crate::audio::{AudioDecoder, AudioEncoder, FRAME_SAMPLES, PcmSink, PcmSource
 use crate::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
 use crate::error::Result;
 use crate::level::{LevelMeter, LevelReport, LevelSide};
-use crate::options::{AudioCodec, MediaOptions};
+use crate::options::{AudioCodec, MediaOptions, OpusOptions};
 use crate::sdp::{Direction, NegotiatedAudio};
 use crate::session::{MediaEvent, MediaStats};
 
@@ -57,6 +57,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// State shared by a session, its send task and its receive path.
 pub(crate) struct Engine {
     pub call_id: String,
+    opus: OpusOptions,
     pub negotiated: Mutex<Option<Negotiated>>,
     source: Mutex<Box<dyn PcmSource>>,
     sink: Mutex<Option<Box<dyn PcmSink>>>,
@@ -85,6 +86,8 @@ pub(crate) struct SendState {
     payload: Vec<u8>,
     frame: Box<[i16; FRAME_SAMPLES]>,
     was_dtmf_busy: bool,
+    /// Frames the clock skipped since the last tick (their RTP time passes unsent).
+    skipped_frames: u32,
 }
 
 impl SendState {
@@ -97,7 +100,14 @@ impl SendState {
             payload: Vec::with_capacity(1500),
             frame: Box::new([0; FRAME_SAMPLES]),
             was_dtmf_busy: false,
+            skipped_frames: 0,
         }
+    }
+
+    /// Records frames the send clock skipped: the next packet's RTP timestamp jumps over
+    /// them, so the far end sees (and conceals) a gap instead of a stream running slow.
+    pub fn skip_frames(&mut self, frames: u32) {
+        self.skipped_frames = self.skipped_frames.saturating_add(frames);
     }
 }
 
@@ -106,6 +116,7 @@ impl Engine {
         let smoothing = f32::from(options.level_smoothing_percent) / 100.0;
         Arc::new(Engine {
             call_id: options.call_id.clone(),
+            opus: options.opus,
             negotiated: Mutex::new(None),
             source: Mutex::new(Box::new(Silence)),
             sink: Mutex::new(None),
@@ -179,6 +190,12 @@ impl Engine {
 
         let codec = negotiated.audio.codec;
         let step = codec.clock_rate() / 50;
+        if state.skipped_frames > 0 {
+            state.timestamp = state
+                .timestamp
+                .wrapping_add(step.wrapping_mul(state.skipped_frames));
+            state.skipped_frames = 0;
+        }
         let timestamp = state.timestamp;
         state.timestamp = state.timestamp.wrapping_add(step);
         if !negotiated.direction.sends() {
@@ -210,7 +227,7 @@ impl Engine {
             }
             _ => {
                 if state.encoder.as_ref().map(|e| e.codec()) != Some(codec) {
-                    match AudioEncoder::new(codec) {
+                    match AudioEncoder::with_opus_options(codec, self.opus) {
                         Ok(encoder) => state.encoder = Some(encoder),
                         Err(error) => {
                             tracing::warn!(call_id = %self.call_id, %error, "no encoder");

@@ -20,9 +20,10 @@ use tokio::task::JoinHandle;
 
 use crate::audio::{PcmSink, PcmSource};
 use crate::error::{MediaError, Result};
+use crate::frame_clock::FrameClock;
 use crate::level::LevelReport;
 use crate::options::{AudioCodec, MediaOptions};
-use crate::pipeline::{Engine, FRAME_PERIOD, Negotiated, SendState, lock, spawn_level_task};
+use crate::pipeline::{Engine, Negotiated, SendState, lock, spawn_level_task};
 use crate::sdp::{self, Direction, MediaSection, SessionSummary};
 use crate::session::{AnswerKind, IceState, MediaEvent, MediaSession, MediaStats};
 
@@ -333,11 +334,11 @@ fn spawn_sender(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut state = SendState::new(ssrc);
-        let mut interval = tokio::time::interval(FRAME_PERIOD);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut clock = FrameClock::new();
         let mut reported = false;
         while !engine.closed.load(Ordering::Relaxed) {
-            interval.tick().await;
+            let skipped = clock.next_frame().await;
+            state.skip_frames(skipped);
             let Some(target) = lock(&peer).rtp else {
                 continue;
             };

@@ -3,7 +3,7 @@
 use crate::audio::g711;
 use crate::audio::resample::{Downsampler, Upsampler};
 use crate::error::{MediaError, Result};
-use crate::options::AudioCodec;
+use crate::options::{AudioCodec, OpusMode, OpusOptions};
 
 /// Samples in one 20 ms frame at 48 kHz, the rate of the whole pipeline.
 pub const FRAME_SAMPLES: usize = 960;
@@ -27,16 +27,30 @@ impl std::fmt::Debug for AudioEncoder {
 }
 
 impl AudioEncoder {
-    /// An encoder for `codec`.
+    /// An encoder for `codec` (Opus with [`OpusOptions::default`]).
     pub fn new(codec: AudioCodec) -> Result<Self> {
+        Self::with_opus_options(codec, OpusOptions::default())
+    }
+
+    /// An encoder for `codec`, with these Opus settings when `codec` is Opus.
+    pub fn with_opus_options(codec: AudioCodec, options: OpusOptions) -> Result<Self> {
         let opus = match codec {
             AudioCodec::Opus => {
-                let mut encoder = opus_rs::OpusEncoder::new(48_000, 1, opus_rs::Application::Voip)
-                    .map_err(|reason| MediaError::Codec {
-                        codec: "opus",
-                        reason: reason.into(),
+                options.validate()?;
+                let application = match options.mode {
+                    OpusMode::Voice => opus_rs::Application::Voip,
+                    OpusMode::LowCpu => opus_rs::Application::RestrictedLowDelay,
+                };
+                let mut encoder =
+                    opus_rs::OpusEncoder::new(48_000, 1, application).map_err(|reason| {
+                        MediaError::Codec {
+                            codec: "opus",
+                            reason: reason.into(),
+                        }
                     })?;
-                encoder.bitrate_bps = 32_000;
+                // Both fit in i32: validate() bounds them.
+                encoder.bitrate_bps = options.bitrate_bps as i32;
+                encoder.complexity = i32::from(options.complexity);
                 Some(Box::new(encoder))
             }
             AudioCodec::Pcmu | AudioCodec::Pcma => None,
@@ -213,6 +227,53 @@ mod tests {
     #[test]
     fn opus_round_trip() {
         round_trip(AudioCodec::Opus);
+    }
+
+    #[test]
+    fn opus_low_cpu_and_high_complexity_round_trip() {
+        for options in [
+            OpusOptions::low_cpu(),
+            OpusOptions {
+                complexity: 10,
+                ..OpusOptions::default()
+            },
+        ] {
+            let mut encoder = AudioEncoder::with_opus_options(AudioCodec::Opus, options).unwrap();
+            let mut decoder = AudioDecoder::new(AudioCodec::Opus).unwrap();
+            let (mut payload, mut decoded) = (Vec::new(), Vec::new());
+            for frame in tone_frames(25) {
+                encoder.encode(&frame, &mut payload).unwrap();
+                decoder.decode(&payload, &mut decoded).unwrap();
+            }
+            let tail = &decoded[decoded.len() - 9600..];
+            let at_tone = goertzel_dbfs(tail, 48_000, 1000.0);
+            let off_tone = goertzel_dbfs(tail, 48_000, 1700.0);
+            assert!(at_tone > -12.0, "{options:?}: {at_tone}");
+            assert!(
+                off_tone < at_tone - 20.0,
+                "{options:?}: {off_tone} vs {at_tone}"
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_range_opus_options_are_rejected() {
+        let bad = OpusOptions {
+            complexity: 11,
+            ..OpusOptions::default()
+        };
+        assert!(matches!(
+            AudioEncoder::with_opus_options(AudioCodec::Opus, bad),
+            Err(MediaError::InvalidOption {
+                name: "opus.complexity",
+                ..
+            })
+        ));
+        let bad = OpusOptions {
+            bitrate_bps: 1_000,
+            ..OpusOptions::default()
+        };
+        assert!(AudioEncoder::with_opus_options(AudioCodec::Opus, bad).is_err());
     }
 
     #[test]
