@@ -3,7 +3,9 @@
 //! `SIPLINE_INTEROP` is set (`scripts/test`).
 //!
 //! The popup registers (indicator), a Sipline agent in the test calls it, the screen shows the
-//! caller, `a` answers, the agent's tone moves the visualiser, `h` hangs up and `q` quits.
+//! caller, `a` answers, the agent's tone moves the visualiser, `h` hangs up; `d` declines the
+//! next call; the phonebook dials the agent, `m` mutes, F1 presses "Open Door" (DTMF 1); the
+//! agent hangs up, and `q` quits.
 
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -15,7 +17,7 @@ use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 use sip_media::MediaOptions;
 use sip_media::tones::{ToneGenerator, ToneSpec};
 use sip_ua::driver::{AgentEvents, AgentOptions, UserAgent, WebRtcFactory};
-use sip_ua::{CoreConfig, Credentials, EndedBy, Event};
+use sip_ua::{CoreConfig, Credentials, DtmfMethod, EndedBy, Event};
 use tokio::time::timeout;
 
 mod support;
@@ -139,7 +141,7 @@ fn run_dir() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_popup_registers_shows_the_caller_answers_hears_hangs_up_and_quits() {
+async fn the_popup_registers_takes_declines_and_places_calls_through_kamailio() {
     if std::env::var("SIPLINE_INTEROP").is_err() {
         println!("skipped: needs the real peers, run scripts/test");
         return;
@@ -233,7 +235,80 @@ async fn the_popup_registers_shows_the_caller_answers_hears_hangs_up_and_quits()
         }
     }
     popup
-        .wait_for("the ended call", |s| s.contains("last call ended"))
+        .wait_for("the ended call", |s| {
+            s.contains("last call ended: local-bye")
+        })
+        .await;
+    let shown = popup.contents();
+    assert!(
+        shown.contains("SIP log") && shown.contains("SIP/2.0"),
+        "the SIP log pane shows the messages:\n{shown}"
+    );
+
+    // A second call is declined with `d`: 480, as JsSIP's terminate().
+    let call = door.call(TABLET).await.unwrap();
+    popup
+        .wait_for("the second call", |s| s.contains("incoming incoming"))
+        .await;
+    popup.press("d");
+    loop {
+        match next(&mut events, "the decline", &popup).await {
+            Event::Failed {
+                call: c, status, ..
+            } if c == call.handle() => {
+                assert_eq!(status, Some(480));
+                break;
+            }
+            Event::Ended { call: c, .. } if c == call.handle() => {
+                panic!("the declined call ended instead of failing")
+            }
+            _ => {}
+        }
+    }
+
+    // The phonebook dials the door (Down selects it, Enter dials); the door answers.
+    popup
+        .wait_for("the door in the phonebook", |s| {
+            s.contains(&format!("Front Door ({DOOR})"))
+        })
+        .await;
+    popup.press("\x1b[B");
+    popup.press("\r");
+    let call = loop {
+        if let Event::IncomingCall {
+            call, remote_uri, ..
+        } = next(&mut events, "the popup's call", &popup).await
+        {
+            assert!(remote_uri.contains(TABLET), "{remote_uri}");
+            break door.call_handle(call);
+        }
+    };
+    call.answer().await.unwrap();
+    popup
+        .wait_for("the outgoing call connected", |s| {
+            s.contains("outgoing connected")
+        })
+        .await;
+    // `m` mutes the microphone; F1 presses "Open Door" (DTMF 1 by SIP INFO, SIP Core's default).
+    popup.press("m");
+    popup
+        .wait_for("the microphone muted", |s| s.contains("mic muted"))
+        .await;
+    popup.press("\x1bOP");
+    loop {
+        if let Event::DtmfReceived { digit, method, .. } =
+            next(&mut events, "the Open Door digit", &popup).await
+        {
+            assert_eq!((digit, method), ('1', DtmfMethod::Info));
+            break;
+        }
+    }
+    // The door hangs up: the popup shows it.
+    call.hangup().await.unwrap();
+    popup
+        .wait_for("the call the door ended", |s| {
+            s.contains("last call ended: remote-bye")
+        })
         .await;
 
     popup.press("q");
