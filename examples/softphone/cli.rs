@@ -78,7 +78,8 @@ pub struct CallArgs {
     /// How DTMF is sent (default: the configuration's method, else rfc4733).
     #[arg(long, value_name = "METHOD", value_parser = dtmf_method)]
     pub dtmf_method: Option<DtmfMethod>,
-    /// Hang up this many seconds after the call is answered (default: wait for the peer).
+    /// Hang up this many seconds after the call is answered and its media flows (default:
+    /// wait for the peer).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub duration: Option<u64>,
     /// Offer video too (receive-only: this program has no camera). Needs a ws:// or wss://
@@ -99,7 +100,8 @@ pub struct AnswerArgs {
     /// Exit after this many calls (default: run until interrupted).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub count: Option<u32>,
-    /// Hang up this many seconds after answering (default: wait for the caller).
+    /// Hang up this many seconds after answering, counted once the media flows (default: wait
+    /// for the caller).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub duration: Option<u64>,
     /// Reject every call with this status (400-699, such as 486 or 603) instead of answering.

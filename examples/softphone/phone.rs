@@ -24,6 +24,8 @@ const STOP_LIMIT: Duration = Duration::from_secs(5);
 /// Pause between the media coming up and the first DTMF digit: RFC 4733 packets sent while
 /// the far end's receive path is still starting would be lost.
 const DTMF_DELAY: Duration = Duration::from_millis(500);
+/// How long `--duration` waits for the media beyond its own time before ending the call.
+const MEDIA_GRACE: Duration = Duration::from_secs(10);
 /// The status a call gets when this command cannot take it.
 const BUSY: u16 = 486;
 
@@ -287,8 +289,8 @@ impl Phone {
                 if let Some(state) = self.calls.get_mut(&call) {
                     state.confirmed = true;
                     state.answered = true;
-                    state.hangup_at = state.hangup_after.map(|d| Instant::now() + d);
                 }
+                self.schedule_hangup(call);
                 self.schedule_dtmf(call);
             }
             Event::Ended { call, cause, .. } => {
@@ -488,8 +490,13 @@ impl Phone {
             MediaEvent::Connected => {
                 self.printer
                     .note("media-connected", json!({"call": call.0}));
-                if let Some(state) = self.calls.get_mut(&call) {
-                    state.media_connected = true;
+                // ICE restarts report Connected again: the clock starts only once.
+                let first = match self.calls.get_mut(&call) {
+                    Some(state) => !std::mem::replace(&mut state.media_connected, true),
+                    None => false,
+                };
+                if first {
+                    self.schedule_hangup(call);
                 }
                 self.schedule_dtmf(call);
             }
@@ -501,6 +508,23 @@ impl Phone {
                 .note("media-failed", json!({"call": call.0, "reason": reason})),
             // Digits come as agent events; the rest is detail.
             _ => {}
+        }
+    }
+
+    /// Sets when `--duration` ends the call: that long after it is answered and its media
+    /// flows, so the time is talk time even when ICE and DTLS are slow; without media, that
+    /// long plus [`MEDIA_GRACE`].
+    fn schedule_hangup(&mut self, call: CallHandle) {
+        if let Some(state) = self.calls.get_mut(&call)
+            && let Some(after) = state.hangup_after
+            && state.confirmed
+        {
+            let wait = if state.media_connected {
+                after
+            } else {
+                after + MEDIA_GRACE
+            };
+            state.hangup_at = Some(Instant::now() + wait);
         }
     }
 

@@ -642,9 +642,10 @@ fn two_softphones_call_through_kamailio_with_tone_dtmf_and_recording() {
 
     // The recording holds the tone: 440 Hz loud, 1 kHz far below it.
     let (length, tone, other) = tone_levels(&recording);
-    // The call lasts 2 s from the answer, ICE and DTLS included: on a loaded machine less than
-    // a second of it has audio.
-    assert!(length > 9_600, "only {length} samples recorded");
+    // The caller hangs up 2 s after its media flows; with every test running at once on two
+    // cores (debug builds), runs recorded 0.9 to 2 s of it.
+    println!("recorded {:.2} s of the caller", length as f64 / 48_000.0);
+    assert!(length > 24_000, "only {length} samples recorded");
     assert!(tone > -20.0, "440 Hz at {tone:.1} dBFS in the recording");
     assert!(
         tone - other > 30.0,
