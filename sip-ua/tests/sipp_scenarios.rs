@@ -147,6 +147,27 @@ fn at_sipp(user: &str, sipp_port: u16) -> String {
     format!("sip:{user}@127.0.0.1:{sipp_port}")
 }
 
+/// What every test here relies on, checked without sipp (so in a plain `cargo test` too): an
+/// agent on a fixed UDP port connects and sends from that port.
+#[tokio::test]
+async fn agent_on_a_fixed_udp_port_sends_from_it() {
+    let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server_port = server.local_addr().unwrap().port();
+    let own_port = free_udp_port();
+    let (ua, _events) = agent("6100", server_port, own_port, signalling_only()).await;
+    ua.send_message(&at_sipp("peer", server_port), "text/plain", "hello")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let (len, from) = tokio::time::timeout(LIMIT, server.recv_from(&mut buf))
+        .await
+        .expect("the MESSAGE arrives")
+        .unwrap();
+    assert_eq!(from.port(), own_port);
+    assert!(buf[..len].starts_with(b"MESSAGE sip:peer@127.0.0.1:"));
+    ua.shutdown().await;
+}
+
 #[tokio::test]
 async fn sipp_answers_with_plain_rtp_and_echoes_our_tone_and_dtmf() {
     let Some(run_dir) = interop() else { return };
