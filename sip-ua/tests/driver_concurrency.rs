@@ -185,3 +185,50 @@ async fn a_slow_offer_does_not_hold_up_incoming_calls() {
     alice.shutdown().await;
     bob.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_slow_re_offer_does_not_hold_up_signalling_and_the_hold_follows() {
+    let double = RegistrarDouble::start().await.unwrap();
+    let gate = Gate::closed();
+    let slow = GatedFactory::new(gate.clone());
+    let (alice, mut alice_events) = agent("alice", &double.ws_url(), fixed()).await;
+    let (bob, mut bob_events) = agent("bob", &double.ws_url(), slow.clone()).await;
+
+    alice.call("bob").await.unwrap();
+    let call = bob.call_handle(wait(&mut bob_events, "incoming call", incoming).await);
+    // The answer passes the gate once; the hold's re-offer waits at it.
+    let (answered, ()) = tokio::join!(call.answer(), async {
+        gate.arrived(1).await;
+        gate.open();
+    });
+    answered.unwrap();
+    wait(&mut alice_events, "confirmed", |e| {
+        matches!(e, Event::Confirmed { .. }).then_some(())
+    })
+    .await;
+    gate.close();
+
+    let (held, ()) = tokio::join!(call.hold(), async {
+        gate.arrived(2).await;
+        alice
+            .send_message("bob", "text/plain", "on hold yet?")
+            .await
+            .unwrap();
+        wait(&mut bob_events, "alice's MESSAGE", |e| {
+            matches!(e, Event::MessageReceived { .. }).then_some(())
+        })
+        .await;
+        gate.open();
+    });
+    held.unwrap();
+    let side = wait(&mut alice_events, "held by bob", |e| match e {
+        Event::HoldChanged {
+            side, held: true, ..
+        } => Some(*side),
+        _ => None,
+    })
+    .await;
+    assert_eq!(side, sip_ua::HoldSide::Remote);
+    alice.shutdown().await;
+    bob.shutdown().await;
+}

@@ -1,6 +1,6 @@
 //! The driver's per-call media API: mute state, the media handle (stats, levels, media
 //! events), with fixed-SDP media and with real WebRTC on loopback, two agents through the
-//! in-process registrar double.
+//! in-process registrar double; plain RTP media too.
 
 mod driver_support;
 
@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sip_media::{MediaEvent, MediaOptions};
-use sip_ua::driver::{FixedSdpFactory, FixedSdpMedia, MediaKind, MuteState, WebRtcFactory};
+use sip_ua::driver::{
+    FixedSdpFactory, FixedSdpMedia, MediaKind, MuteState, RtpFactory, WebRtcFactory,
+};
 use sip_ua::{CallHandle, DtmfMethod, Error, Event};
 
 use driver_support::{LIMIT, RegistrarDouble, agent, wait};
@@ -195,6 +197,48 @@ async fn webrtc_media_handle_gives_stats_levels_and_received_digits() {
 
     outgoing.hangup().await.unwrap();
     wait(&mut bob_events, "ended", |e| {
+        matches!(e, Event::Ended { .. }).then_some(())
+    })
+    .await;
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
+
+#[tokio::test]
+async fn plain_rtp_media_flows_both_ways_and_carries_digits() {
+    let double = RegistrarDouble::start().await.unwrap();
+    let media = || Arc::new(RtpFactory::new(MediaOptions::loopback()));
+    let (alice, mut alice_events) = agent("alice", &double.ws_url(), media()).await;
+    let (bob, mut bob_events) = agent("bob", &double.ws_url(), media()).await;
+
+    let outgoing = alice.call("bob").await.unwrap();
+    let handle = wait(&mut bob_events, "incoming call", incoming).await;
+    let answered = bob.call_handle(handle);
+    answered.answer().await.unwrap();
+    wait(&mut alice_events, "confirmed", confirmed).await;
+    let alice_media = outgoing.wait_media().await.unwrap();
+    let bob_media = answered.wait_media().await.unwrap();
+    eventually("alice receives RTP", || async {
+        alice_media.stats().await.packets_received > 0
+    })
+    .await;
+    eventually("bob receives RTP", || async {
+        bob_media.stats().await.packets_received > 0
+    })
+    .await;
+    outgoing.send_dtmf("7", DtmfMethod::Rfc4733).await.unwrap();
+    let digit = wait(&mut bob_events, "dtmf event", |e| match e {
+        Event::DtmfReceived {
+            digit,
+            method: DtmfMethod::Rfc4733,
+            ..
+        } => Some(*digit),
+        _ => None,
+    })
+    .await;
+    assert_eq!(digit, '7');
+    answered.hangup().await.unwrap();
+    wait(&mut alice_events, "ended", |e| {
         matches!(e, Event::Ended { .. }).then_some(())
     })
     .await;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sip_media::{MediaOptions, MediaSession, WebRtcMedia};
+use sip_media::{MediaOptions, MediaSession, RtpMedia, WebRtcMedia};
 
 /// Creates the media session of each new call.
 #[async_trait]
@@ -29,6 +29,27 @@ impl WebRtcFactory {
 impl MediaFactory for WebRtcFactory {
     async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
         Ok(Arc::new(WebRtcMedia::new(self.options.clone()).await?))
+    }
+}
+
+/// Plain RTP media (sip-media's [`RtpMedia`]: RTP/AVP, no ICE or DTLS) with fixed options, for
+/// peers such as sipp or a PBX trunk that do not speak WebRTC.
+#[derive(Debug, Clone)]
+pub struct RtpFactory {
+    options: MediaOptions,
+}
+
+impl RtpFactory {
+    /// A factory creating [`RtpMedia`] sessions with `options`.
+    pub fn new(options: MediaOptions) -> RtpFactory {
+        RtpFactory { options }
+    }
+}
+
+#[async_trait]
+impl MediaFactory for RtpFactory {
+    async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
+        Ok(Arc::new(RtpMedia::new(self.options.clone()).await?))
     }
 }
 

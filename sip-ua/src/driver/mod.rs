@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use handle::{MediaHandle, MediaKind, MuteState};
-pub use media::{FixedSdpFactory, FixedSdpMedia, MediaFactory, WebRtcFactory};
+pub use media::{FixedSdpFactory, FixedSdpMedia, MediaFactory, RtpFactory, WebRtcFactory};
 
 use crate::config::CoreConfig;
 use crate::error::{Error, Result};

@@ -97,6 +97,10 @@ impl Gate {
         self.open.send_replace(true);
     }
 
+    pub fn close(&self) {
+        self.open.send_replace(false);
+    }
+
     /// Waits until `count` operations have reached the gate.
     pub async fn arrived(&self, count: usize) {
         tokio::time::timeout(LIMIT, async {
