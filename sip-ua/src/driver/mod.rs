@@ -1,5 +1,8 @@
-//! The tokio driver: one task owning the transport, the core's timers and the media sessions,
-//! with an async API for applications and one ordered event stream.
+//! The tokio driver: one task owning the transport, the core's timers and the calls' media,
+//! with an async API for applications and one ordered event stream. Media work that waits
+//! (ICE gathering for an offer or answer) runs in one task per call, in order, so signalling
+//! never waits for it. [`UserAgent::reload`] applies a changed configuration, and only what
+//! changed.
 
 mod handle;
 mod media;
@@ -175,7 +178,23 @@ impl AgentEvents {
     }
 }
 
-/// A handle on one call of a [`UserAgent`].
+/// A handle on one call of a [`UserAgent`]. Every method asks the driver task and returns
+/// once it has acted; none waits for the peer (outcomes arrive as [`Event`]s).
+///
+/// ```no_run
+/// use sip_ua::driver::{Call, MediaKind};
+///
+/// # async fn show(call: Call) -> sip_ua::Result<()> {
+/// call.answer().await?;
+/// let media = call.wait_media().await?; // the session the answer made
+/// let mut levels = media.levels(); // the visualiser feed
+/// call.mute(MediaKind::Microphone, true).await?; // silence, no renegotiation
+/// assert!(call.muted().await?.microphone);
+/// let stats = media.stats().await;
+/// println!("{} packets in, codec {:?}", stats.packets_received, stats.codec);
+/// # let _ = levels.recv().await;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Call {
     handle: CallHandle,
