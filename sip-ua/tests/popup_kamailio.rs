@@ -154,3 +154,99 @@ async fn a_doorbell_call_through_kamailio_drives_the_popup() {
     kitchen.shutdown().await;
     door.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_openhab_tablet_opens_for_a_call_through_kamailio_and_sends_its_dtmf_string() {
+    if std::env::var("SIPLINE_INTEROP").is_err() {
+        println!("skipped: needs the real peers, run scripts/test");
+        return;
+    }
+    // oh-sipclient props: no popup settings at all, yet the call UI shows every call.
+    let props = json!({
+        "component": "oh-sipclient",
+        "config": {
+            "websocketUrl": SERVER,
+            "domain": "127.0.0.1",
+            "username": "popup-oh-tablet",
+            "password": PASSWORD,
+            "phonebook": "popup-oh-door=Garden Gate, 100=Office",
+            "dtmfString": "*1#"
+        }
+    });
+    let opts = LoadOptions::new().format(Format::OpenHab);
+    let config = load_str(&props.to_string(), "<test>", &opts)
+        .unwrap()
+        .config;
+    let mut popup = PopupModel::new(config, Instant::now());
+    let (tablet, mut tablet_events) = agent("popup-oh-tablet");
+    let (door, mut door_events) = agent("popup-oh-door");
+    loop {
+        let event = next(&mut tablet_events, "the tablet's registration").await;
+        popup.handle_event(&event, Instant::now());
+        if matches!(event, Event::Registered { .. }) {
+            break;
+        }
+    }
+    while !matches!(
+        next(&mut door_events, "the door's registration").await,
+        Event::Registered { .. }
+    ) {}
+
+    let door_call = door.call("popup-oh-tablet").await.unwrap();
+    let call = loop {
+        let event = next(&mut tablet_events, "the incoming call").await;
+        popup.handle_event(&event, Instant::now());
+        if let Event::IncomingCall { call, .. } = event {
+            break call;
+        }
+    };
+    let shown = popup.snapshot(Instant::now());
+    assert!(shown.open, "the widget shows every call");
+    assert_eq!(
+        shown.focused().unwrap().remote_name.as_deref(),
+        Some("Garden Gate")
+    );
+    let Ok(Command::Answer { .. }) = popup.answer(Instant::now()) else {
+        panic!("the popup answers the ringing call");
+    };
+    tablet.call_handle(call).answer().await.unwrap();
+    loop {
+        let event = next(&mut tablet_events, "the ACK").await;
+        popup.handle_event(&event, Instant::now());
+        if matches!(event, Event::Confirmed { .. }) {
+            break;
+        }
+    }
+
+    // The widget's DTMF button: the whole dtmfString by SIP INFO, through the proxy.
+    let Ok(Command::SendDtmf { digits, method, .. }) = popup.press_button(0, Instant::now()) else {
+        panic!("the DTMF button sends the dtmfString");
+    };
+    tablet
+        .call_handle(call)
+        .send_dtmf(&digits, method)
+        .await
+        .unwrap();
+    let mut heard = String::new();
+    while heard.len() < 3 {
+        if let Event::DtmfReceived { digit, method, .. } =
+            next(&mut door_events, "the door's DTMF").await
+        {
+            assert_eq!(method, DtmfMethod::Info);
+            heard.push(digit);
+        }
+    }
+    assert_eq!(heard, "*1#");
+
+    door_call.hangup().await.unwrap();
+    loop {
+        let event = next(&mut tablet_events, "the BYE").await;
+        popup.handle_event(&event, Instant::now());
+        if matches!(event, Event::Ended { .. }) {
+            break;
+        }
+    }
+    assert!(!popup.snapshot(Instant::now()).open, "closed with the call");
+    tablet.shutdown().await;
+    door.shutdown().await;
+}
