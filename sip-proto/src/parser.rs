@@ -348,32 +348,47 @@ fn find_line(input: &[u8], pos: usize, limits: &Limits) -> Result<Option<(usize,
     Ok(Some((pos + content_end, pos + next)))
 }
 
-/// Index of the first CR or LF. Header lines are short: eight bytes per step beat the
-/// set-up of a SIMD search for their first 64 bytes; longer lines go to `memchr2`.
+/// Index of the first CR or LF. Header lines are short: sixteen bytes per step beat the
+/// set-up of a SIMD search for their first 128 bytes; longer lines go to `memchr2`.
 #[inline(always)]
 fn find_cr_or_lf(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while i < 64 {
-        let Some(&chunk) = bytes
-            .get(i..i + 8)
-            .and_then(|c| <&[u8; 8]>::try_from(c).ok())
-        else {
-            break;
-        };
-        // Flags every byte below 0x0E (CR, LF, but also TAB and other controls), never
-        // missing one; the flagged bytes are then looked at one by one.
-        let x = u64::from_le_bytes(chunk);
-        let mut low = x.wrapping_sub(ONES * 0x0E) & !x & HIGHS;
+    // Flags every byte below 0x0E (CR, LF, but also TAB and other controls), never missing
+    // one; the flagged bytes are then looked at one by one.
+    let low_bytes = |x: u64| x.wrapping_sub(ONES * 0x0E) & !x & HIGHS;
+    let first_line_end = |mut low: u64, at: usize| {
         while low != 0 {
-            let at = i + (low.trailing_zeros() / 8) as usize;
-            if matches!(bytes.get(at), Some(b'\r' | b'\n')) {
-                return Some(at);
+            let i = at + (low.trailing_zeros() / 8) as usize;
+            if matches!(bytes.get(i), Some(b'\r' | b'\n')) {
+                return Some(i);
             }
             low &= low - 1;
         }
-        i += 8;
+        None
+    };
+    let mut i = 0;
+    while i < 128 {
+        let Some(chunk) = bytes
+            .get(i..i + 16)
+            .and_then(|c| <&[u8; 16]>::try_from(c).ok())
+        else {
+            // Fewer than sixteen bytes left (the end of a datagram).
+            let rest = bytes.get(i..)?;
+            return rest
+                .iter()
+                .position(|b| matches!(b, b'\r' | b'\n'))
+                .map(|j| i + j);
+        };
+        let (a, b) = chunk.split_at(8);
+        let low_a = low_bytes(u64::from_le_bytes(a.try_into().unwrap_or_default()));
+        let low_b = low_bytes(u64::from_le_bytes(b.try_into().unwrap_or_default()));
+        if low_a | low_b != 0 {
+            if let Some(at) = first_line_end(low_a, i).or_else(|| first_line_end(low_b, i + 8)) {
+                return Some(at);
+            }
+        }
+        i += 16;
     }
     memchr2(b'\r', b'\n', bytes.get(i..)?).map(|j| i + j)
 }
@@ -669,6 +684,24 @@ mod tests {
             syntax_at(b"OPTIONS sip:a@b SIP/2.0\r\nX: y\r\n"),
             (31, "CRLF")
         );
+    }
+
+    #[test]
+    fn line_ends_found_at_every_position() {
+        // Across the sixteen-byte steps, after tabs (flagged but not line ends), past the
+        // stepped window and in a short tail.
+        for len in 0..300 {
+            for end in [&b"\r\n"[..], b"\n", b"\r"] {
+                let mut line = vec![b'a'; len];
+                if len > 3 {
+                    line[len / 2] = b'\t';
+                }
+                line.extend_from_slice(end);
+                line.extend_from_slice(b"tail");
+                assert_eq!(find_cr_or_lf(&line), Some(len), "{len}");
+            }
+            assert_eq!(find_cr_or_lf(&vec![b'a'; len]), None, "{len}");
+        }
     }
 
     #[test]
