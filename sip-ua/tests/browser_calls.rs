@@ -204,18 +204,16 @@ async fn our_digits(events: &mut AgentEvents, method: DtmfMethod, count: usize) 
     digits
 }
 
-/// RFC 4733 both ways (and with `info`, SIP INFO both ways too).
-async fn dtmf_both_ways(browser: &mut Browser, call: &Call, events: &mut AgentEvents, info: bool) {
-    if info {
-        call.send_dtmf("12", DtmfMethod::Info).await.unwrap();
-        browser
-            .poll("receivedDtmf", "our INFO digits", |d| d["info"] == "12")
-            .await;
-        browser
-            .call("dtmf", json!({"tones": "56", "transport": "INFO"}))
-            .await;
-        assert_eq!(our_digits(events, DtmfMethod::Info, 2).await, "56");
-    }
+/// DTMF both ways by SIP INFO and by RFC 4733.
+async fn dtmf_both_ways(browser: &mut Browser, call: &Call, events: &mut AgentEvents) {
+    call.send_dtmf("12", DtmfMethod::Info).await.unwrap();
+    browser
+        .poll("receivedDtmf", "our INFO digits", |d| d["info"] == "12")
+        .await;
+    browser
+        .call("dtmf", json!({"tones": "56", "transport": "INFO"}))
+        .await;
+    assert_eq!(our_digits(events, DtmfMethod::Info, 2).await, "56");
     call.send_dtmf("34", DtmfMethod::Rfc4733).await.unwrap();
     browser
         .poll("receivedDtmf", "our RFC 4733 digits", |d| d["rtp"] == "34")
@@ -266,7 +264,7 @@ async fn sipline_and_jssip_in_chromium_call_each_other_through_kamailio() {
     wait(&mut events, "the browser's answer", LIMIT, confirmed).await;
     browser.event("confirmed").await;
     audio_both_ways(&mut browser, &mut heard).await;
-    dtmf_both_ways(&mut browser, &call, &mut events, true).await;
+    dtmf_both_ways(&mut browser, &call, &mut events).await;
     browser.call("hangup", json!({})).await;
     assert_eq!(
         wait(&mut events, "the browser's BYE", LIMIT, ended).await,
@@ -274,7 +272,7 @@ async fn sipline_and_jssip_in_chromium_call_each_other_through_kamailio() {
     );
     assert_eq!(browser.event("ended").await["originator"], json!("local"));
 
-    // 2. The browser calls us (its offer, our answer); RFC 4733 both ways; we hang up.
+    // 2. The browser calls us (its offer, our answer); DTMF both ways again; we hang up.
     browser
         .call(
             "call",
@@ -300,7 +298,7 @@ async fn sipline_and_jssip_in_chromium_call_each_other_through_kamailio() {
     browser.event("accepted").await;
     wait(&mut events, "the browser's ACK", LIMIT, confirmed).await;
     audio_both_ways(&mut browser, &mut heard).await;
-    dtmf_both_ways(&mut browser, &call, &mut events, false).await;
+    dtmf_both_ways(&mut browser, &call, &mut events).await;
     call.hangup().await.unwrap();
     assert_eq!(
         wait(&mut events, "the end", LIMIT, ended).await,
