@@ -132,20 +132,20 @@ async fn hanging_up_while_the_answer_is_made_ends_the_call_and_closes_its_media(
         "alice's call was accepted after bob hung up"
     );
 
-    // The session is closed at once, although its answer is still "gathering".
+    // The session is closed at once, although its answer was still "gathering".
     let session = slow.session(0);
     let deadline = tokio::time::Instant::now() + LIMIT;
     while !session.closed.load(Ordering::SeqCst) {
         assert!(tokio::time::Instant::now() < deadline, "media never closed");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(!answering.is_finished());
-    gate.open();
+    // The answer's caller hears the call is gone without waiting for the gathering.
     let result = tokio::time::timeout(LIMIT, answering)
         .await
         .expect("the answer returns")
         .unwrap();
     assert_eq!(result.unwrap_err(), Error::UnknownCall { call });
+    gate.open();
 
     // Bob's agent is fine afterwards.
     alice.call("bob").await.unwrap();
@@ -231,4 +231,35 @@ async fn a_slow_re_offer_does_not_hold_up_signalling_and_the_hold_follows() {
     assert_eq!(side, sip_ua::HoldSide::Remote);
     alice.shutdown().await;
     bob.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_a_call_whose_answer_never_comes_and_closes_its_media() {
+    let double = RegistrarDouble::start().await.unwrap();
+    let gate = Gate::closed();
+    let slow = GatedFactory::new(gate.clone());
+    let (alice, mut alice_events) = agent("alice", &double.ws_url(), fixed()).await;
+    let (bob, mut bob_events) = agent("bob", &double.ws_url(), slow.clone()).await;
+
+    alice.call("bob").await.unwrap();
+    let call = bob.call_handle(wait(&mut bob_events, "incoming call", incoming).await);
+    let answering = tokio::spawn(async move { call.answer().await });
+    gate.arrived(1).await;
+
+    // The gate never opens: shutdown still finishes, ends the call and closes the session.
+    tokio::time::timeout(LIMIT, bob.shutdown())
+        .await
+        .expect("shutdown is bounded");
+    assert!(slow.session(0).closed.load(Ordering::SeqCst));
+    let result = tokio::time::timeout(LIMIT, answering)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(result.is_err(), "{result:?}");
+    wait(&mut alice_events, "alice's call fails", |e| match e {
+        Event::Failed { status, .. } => Some(*status),
+        _ => None,
+    })
+    .await;
+    alice.shutdown().await;
 }

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::event::{CallHandle, DtmfMethod, Event};
 use crate::flow::{FlowId, Transport as Kind, TransportEvent};
 
-/// How long shutdown waits for the unregistration and the BYEs.
+/// How long shutdown waits for the unregistration, the BYEs and the media to close.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 fn now() -> Instant {
@@ -704,9 +704,11 @@ impl Driver {
                 self.closing.extend(media.end(call));
             }
         }
-        // Media closes within the grace period (a session still gathering may not).
+        // Media closes within what is left of the grace period (at least a second); a session
+        // still gathering candidates may not.
         let closing = futures_join(std::mem::take(&mut self.closing));
-        if tokio::time::timeout(SHUTDOWN_GRACE, closing).await.is_err() {
+        let until = deadline.max(tokio::time::Instant::now() + Duration::from_secs(1));
+        if tokio::time::timeout_at(until, closing).await.is_err() {
             tracing::warn!("media sessions still closing at shutdown");
         }
         self.transport.close().await;

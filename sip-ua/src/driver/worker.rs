@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::MediaFactory;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::CallHandle;
 
 /// Where an API caller waits for the outcome.
@@ -72,9 +72,38 @@ pub(super) enum Finished {
     Event { call: CallHandle, event: MediaEvent },
 }
 
+impl MediaJob {
+    /// Takes the API caller waiting for this job, if any.
+    fn take_reply(&mut self) -> Reply<()> {
+        match self {
+            MediaJob::Answer { reply, .. } | MediaJob::Reoffer { reply, .. } => reply.take(),
+            MediaJob::AnswerReoffer { .. } | MediaJob::Apply { .. } => None,
+        }
+    }
+}
+
+impl Finished {
+    /// Hands the API caller back to the result of its job.
+    fn with_reply(mut self, caller: Reply<()>) -> Finished {
+        if let Finished::Answer { reply, .. } | Finished::Reoffer { reply, .. } = &mut self {
+            *reply = caller;
+        }
+        self
+    }
+}
+
+/// Tells a caller whose job will not run that the call is gone.
+fn refuse(call: CallHandle, reply: Reply<()>) {
+    if let Some(reply) = reply {
+        let _ = reply.send(Err(Error::UnknownCall { call }));
+    }
+}
+
 /// The loop's side of one call's worker.
 pub(super) struct Worker {
     jobs: mpsc::UnboundedSender<MediaJob>,
+    /// Dropped or fired to stop the work in progress.
+    cancel: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
@@ -87,6 +116,7 @@ impl Worker {
         done: mpsc::UnboundedSender<Finished>,
     ) -> Worker {
         let (jobs, rx) = mpsc::unbounded_channel();
+        let (cancel, cancelled) = oneshot::channel();
         if let Some(session) = &session {
             forward_events(call, session, done.clone());
         }
@@ -98,7 +128,8 @@ impl Worker {
         };
         Worker {
             jobs,
-            task: tokio::spawn(state.run(rx)),
+            cancel,
+            task: tokio::spawn(state.run(rx, cancelled)),
         }
     }
 
@@ -108,9 +139,11 @@ impl Worker {
         let _ = self.jobs.send(job);
     }
 
-    /// Lets the worker finish what is queued, then close the session; the task ends after.
+    /// The call ended: the work in progress stops (a session gathering candidates for an
+    /// answer nobody needs), waiting callers learn the call is gone, and the session closes;
+    /// the task ends after. Dropping the worker does the same.
     pub(super) fn close(self) -> JoinHandle<()> {
-        drop(self.jobs);
+        let _ = self.cancel.send(());
         self.task
     }
 }
@@ -123,9 +156,37 @@ struct WorkerState {
 }
 
 impl WorkerState {
-    async fn run(mut self, mut jobs: mpsc::UnboundedReceiver<MediaJob>) {
-        while let Some(job) = jobs.recv().await {
-            self.work(job).await;
+    async fn run(
+        mut self,
+        mut jobs: mpsc::UnboundedReceiver<MediaJob>,
+        mut cancelled: oneshot::Receiver<()>,
+    ) {
+        loop {
+            let mut job = tokio::select! {
+                biased;
+                _ = &mut cancelled => break,
+                job = jobs.recv() => match job {
+                    Some(job) => job,
+                    None => break,
+                },
+            };
+            let reply = job.take_reply();
+            tokio::select! {
+                biased;
+                _ = &mut cancelled => {
+                    refuse(self.call, reply);
+                    break;
+                }
+                finished = self.work(job) => {
+                    if let Some(finished) = finished {
+                        let _ = self.done.send(finished.with_reply(reply));
+                    }
+                }
+            }
+        }
+        jobs.close();
+        while let Ok(mut job) = jobs.try_recv() {
+            refuse(self.call, job.take_reply());
         }
         // The call ended (or the driver stopped): release sockets.
         if let Some(session) = self.session.take()
@@ -135,7 +196,8 @@ impl WorkerState {
         }
     }
 
-    async fn work(&mut self, job: MediaJob) {
+    /// Runs `job` (its caller taken out); what the loop must hear, if anything.
+    async fn work(&mut self, job: MediaJob) -> Option<Finished> {
         let call = self.call;
         let finished = match job {
             MediaJob::Answer {
@@ -179,16 +241,14 @@ impl WorkerState {
                 Finished::ReofferAnswer { call, result }
             }
             MediaJob::Apply { sdp, kind } => {
-                let Some(session) = &self.session else {
-                    return;
-                };
+                let session = self.session.as_ref()?;
                 match session.apply_answer(&sdp, kind).await {
-                    Ok(()) => return,
+                    Ok(()) => return None,
                     Err(error) => Finished::ApplyFailed { call, error },
                 }
             }
         };
-        let _ = self.done.send(finished);
+        Some(finished)
     }
 
     /// The call's session, made now when it has none (announced to the loop before any result
@@ -225,15 +285,20 @@ pub(super) fn prepare_outgoing(
     reply: Reply<CallHandle>,
 ) {
     tokio::spawn(async move {
-        let result = match factory.create().await {
-            Ok(session) => match session.create_offer().await {
+        let prepare = async {
+            let session = factory.create().await?;
+            match session.create_offer().await {
                 Ok(offer) => Ok((session, offer)),
                 Err(e) => {
                     let _ = session.close().await;
                     Err(e)
                 }
-            },
-            Err(e) => Err(e),
+            }
+        };
+        // The driver stopping ends the wait (the caller hears the agent stopped).
+        let result = tokio::select! {
+            result = prepare => result,
+            () = done.closed() => return,
         };
         if let Err(tokio::sync::mpsc::error::SendError(Finished::Outgoing {
             result: Ok((session, _)),
