@@ -30,6 +30,7 @@ impl<'a> Host<'a> {
     }
 
     /// Parses a host at the scanner's position and leaves the scanner after it.
+    #[inline]
     pub fn scan(sc: &mut Scanner<'a>) -> Result<Self> {
         let start = sc.pos();
         if sc.eat(b'[') {
@@ -217,6 +218,7 @@ pub(crate) fn parse_ipv4(bytes: &[u8]) -> Option<Ipv4Addr> {
 
 /// Parses `[ ":" port ]` right after a host; `sep_lws` allows white space around the colon
 /// (Via `sent-by` uses `COLON = SWS ":" SWS`, URIs do not).
+#[inline]
 pub(crate) fn scan_port(sc: &mut Scanner<'_>, sep_lws: bool) -> Result<Option<u16>> {
     let found = if sep_lws {
         sc.eat_separator(b':')

@@ -203,6 +203,7 @@ impl<'a> Iterator for HeaderPairs<'a> {
 }
 
 /// Parses `*( ";" pname [ "=" pvalue ] )` of a URI (no white space allowed).
+#[inline]
 pub(crate) fn scan_uri_params<'a>(sc: &mut Scanner<'a>) -> Result<Params<'a>> {
     let start = sc.pos();
     while sc.eat(b';') {

@@ -113,6 +113,7 @@ impl<'a> Contact<'a> {
 }
 
 /// Checks the `q` and `expires` parameters' syntax.
+#[inline]
 fn check_param(src: &str, p: crate::grammar::Param<'_>) -> Result<()> {
     let at = || offset_in(src, p.value.unwrap_or(p.name));
     if p.name.eq_ignore_ascii_case("q") && p.value.and_then(QValue::parse).is_none() {

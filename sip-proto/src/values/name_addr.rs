@@ -163,6 +163,7 @@ impl<'a> NameAddr<'a> {
 }
 
 /// Header parameters, capturing the first `tag` and `expires` on the way.
+#[inline]
 fn scan_params<'a>(
     sc: &mut Scanner<'a>,
     mut visit: impl FnMut(Param<'a>) -> Result<()>,

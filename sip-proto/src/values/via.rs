@@ -127,6 +127,7 @@ impl<'a> Via<'a> {
 
 /// Checks one parameter whose value has a grammar and records the well-known ones
 /// (the first occurrence wins, as for `Params::get`).
+#[inline]
 fn check_param<'a>(src: &str, p: Param<'a>, known: &mut KnownParams<'a>) -> Result<()> {
     let fail = |expected| Err(syntax(offset_in(src, p.value.unwrap_or(p.name)), expected));
     let name = p.name;
