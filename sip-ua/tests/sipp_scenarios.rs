@@ -17,14 +17,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use peers::{
     Sipp, collect_for, free_rtp_port, free_udp_port, interop, tone_and_ears, wait, wait_seen,
 };
 use sip_media::level::goertzel_dbfs;
-use sip_media::{AudioCodec, MediaOptions, MediaSession, RtpMedia};
+use sip_media::{AudioCodec, MediaOptions};
 use sip_ua::driver::{
-    AgentEvents, AgentOptions, Call, FixedSdpFactory, FixedSdpMedia, MediaFactory, UserAgent,
+    AgentEvents, AgentOptions, Call, FixedSdpFactory, FixedSdpMedia, MediaFactory, RtpFactory,
+    UserAgent,
 };
 use sip_ua::{CoreConfig, Credentials, DtmfMethod, EndCause, EndedBy, Event, HoldSide};
 
@@ -32,21 +32,14 @@ const LIMIT: Duration = Duration::from_secs(10);
 /// The tone we send; the echo must bring it back.
 const TONE_HZ: f32 = 1000.0;
 
-/// Plain RTP (PCMU) sessions, loopback only. The driver has no plain-RTP factory of its own
-/// (it uses whatever factory it is given; nothing picks plain RTP for a `sip:` server), so the
-/// test supplies this one for its UDP agent.
-struct PlainRtpFactory;
-
-#[async_trait]
-impl MediaFactory for PlainRtpFactory {
-    async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>> {
-        let options = MediaOptions {
-            codecs: vec![AudioCodec::Pcmu],
-            call_id: "sipp".into(),
-            ..MediaOptions::loopback()
-        };
-        Ok(Arc::new(RtpMedia::new(options).await?))
-    }
+/// Plain RTP (PCMU) on loopback: sip-ua's [`RtpFactory`]. The driver uses whatever factory it
+/// is given (nothing picks plain RTP by itself for a `sip:` server), so the test chooses it.
+fn plain_rtp() -> Arc<dyn MediaFactory> {
+    Arc::new(RtpFactory::new(MediaOptions {
+        codecs: vec![AudioCodec::Pcmu],
+        call_id: "sipp".into(),
+        ..MediaOptions::loopback()
+    }))
 }
 
 /// Sends our tone on the call's media and returns 500 ms of what comes back after the first
@@ -179,7 +172,7 @@ async fn sipp_answers_with_plain_rtp_and_echoes_our_tone_and_dtmf() {
         &run_dir,
     );
     sipp.listening(sipp_port).await;
-    let (ua, mut events) = agent("6101", sipp_port, own_port, Arc::new(PlainRtpFactory)).await;
+    let (ua, mut events) = agent("6101", sipp_port, own_port, plain_rtp()).await;
 
     let call = ua.call(&at_sipp("echo", sipp_port)).await.unwrap();
     let ((), seen) = wait_seen(&mut events, "the answer", LIMIT, confirmed).await;
@@ -228,7 +221,7 @@ async fn sipp_answers_with_plain_rtp_and_echoes_our_tone_and_dtmf() {
 async fn sipp_calls_us_we_answer_and_sipp_hangs_up() {
     let Some(run_dir) = interop() else { return };
     let (sipp_port, own_port, media_port) = (free_udp_port(), free_udp_port(), free_rtp_port());
-    let (ua, mut events) = agent("6102", sipp_port, own_port, Arc::new(PlainRtpFactory)).await;
+    let (ua, mut events) = agent("6102", sipp_port, own_port, plain_rtp()).await;
     let sipp = Sipp::start(
         "uac_call.xml",
         sipp_port,
