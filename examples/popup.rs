@@ -188,6 +188,8 @@ fn draw(
 
 async fn run(args: Args) -> Result<(), String> {
     let loaded = args.account.load()?;
+    // Configuration warnings (unknown keys ...) start in the status line.
+    let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     let config = loaded.config;
     let ha = match &args.ha_url {
         Some(url) => {
@@ -231,7 +233,7 @@ async fn run(args: Args) -> Result<(), String> {
     let mut terminal = ratatui::init();
     let mut pad = String::new();
     let mut selected = ListState::default();
-    let mut status = String::new();
+    let mut status = warnings.join("; ");
     // Each call's media once it has some; the visualiser follows the shown call's.
     let (media_tx, mut media_rx) = mpsc::unbounded_channel::<(CallHandle, MediaHandle)>();
     let mut media: HashMap<CallHandle, MediaHandle> = HashMap::new();
@@ -298,19 +300,13 @@ async fn run(args: Args) -> Result<(), String> {
                 }
             }
         }
-        let shown = popup.snapshot(Instant::now()).focused_call.map(CallHandle);
+        let snapshot = popup.snapshot(Instant::now());
+        let shown = snapshot.focused_call.map(CallHandle);
         if shown != levels_of {
             levels_of = shown;
             levels = shown.and_then(|c| media.get(&c)).map(MediaHandle::levels);
         }
-        draw(
-            &mut terminal,
-            &popup.snapshot(Instant::now()),
-            &pad,
-            &mut selected,
-            &status,
-            &log,
-        );
+        draw(&mut terminal, &snapshot, &pad, &mut selected, &status, &log);
     }
     ratatui::restore();
     ua.shutdown().await;
