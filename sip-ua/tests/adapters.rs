@@ -1,6 +1,5 @@
 //! The home-automation adapters against a local in-process HTTP server on 127.0.0.1 that
 //! records method, path, headers and body.
-#![cfg(all(feature = "openhab", feature = "home-assistant"))]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
