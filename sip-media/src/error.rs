@@ -84,6 +84,24 @@ pub enum MediaError {
     /// The session was closed.
     #[error("media session is closed")]
     Closed,
+    /// No audio device has the requested name (feature `device-audio`).
+    #[error("no audio {direction} device named {name:?}; available: {}", available.join(", "))]
+    NoSuchAudioDevice {
+        /// `input` or `output`.
+        direction: &'static str,
+        /// The name asked for.
+        name: String,
+        /// The names of the devices that exist for that direction.
+        available: Vec<String>,
+    },
+    /// An audio device could not be listed, opened or started (feature `device-audio`).
+    #[error("audio device {device:?}: {reason}")]
+    AudioDevice {
+        /// The device's name (empty when listing failed).
+        device: String,
+        /// What the audio system reported.
+        reason: String,
+    },
 }
 
 impl MediaError {

@@ -2,6 +2,8 @@
 //! that consume decoded audio, plus the codecs in between.
 
 mod codec;
+#[cfg(feature = "device-audio")]
+pub mod device;
 pub mod g711;
 mod resample;
 
