@@ -376,6 +376,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Consumes `SWS b SWS` if `b` comes next after optional white space.
+    #[inline]
     pub fn eat_separator(&mut self, b: u8) -> bool {
         self.separator(b, "").is_ok()
     }

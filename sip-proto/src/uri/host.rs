@@ -136,6 +136,7 @@ fn parse_ipv6(text: &str) -> Option<Ipv6Addr> {
 }
 
 /// Whether `host` (host characters only) has two dots in a row, eight bytes per step.
+#[inline]
 fn has_double_dot(host: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -160,7 +161,7 @@ fn has_double_dot(host: &[u8]) -> bool {
 
 /// A dotted quad starting at `start` of `bytes`: the address and the index just past it.
 /// Stops after the fourth number; what follows is the caller's business.
-#[inline]
+#[inline(always)]
 pub(crate) fn scan_ipv4(bytes: &[u8], start: usize) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let mut i = start;

@@ -72,6 +72,7 @@ impl<'a> NameAddr<'a> {
     }
 
     /// Like [`NameAddr::scan`], showing each header parameter to `visit` as it is validated.
+    #[inline]
     pub(crate) fn scan_with(
         sc: &mut Scanner<'a>,
         visit: impl FnMut(Param<'a>) -> Result<()>,
