@@ -7,7 +7,7 @@ mod driver_support;
 use std::sync::Arc;
 
 use sip_config::{Account, AutoAnswer, AutoAnswerPolicy, Effect, PhoneConfig, Secret};
-use sip_ua::driver::{AgentEvents, FixedSdpFactory, FixedSdpMedia, UserAgent};
+use sip_ua::driver::{AgentEvents, FixedSdpFactory, FixedSdpMedia, MediaFactory, UserAgent};
 use sip_ua::{CallHandle, Error, Event};
 
 use driver_support::{RegistrarDouble, agent, init_tracing, wait};
@@ -254,5 +254,48 @@ async fn an_agent_started_from_options_takes_a_whole_configuration_on_reload() {
         matches!(e, Event::Registered { .. }).then_some(())
     })
     .await;
+    alice.shutdown().await;
+}
+
+/// Fixed-SDP media that records the configurations it was given.
+#[derive(Default)]
+struct Recording {
+    seen: std::sync::Mutex<Vec<PhoneConfig>>,
+}
+
+#[async_trait::async_trait]
+impl MediaFactory for Recording {
+    async fn create(&self) -> sip_media::Result<Arc<dyn sip_media::MediaSession>> {
+        fixed().create().await
+    }
+
+    fn reconfigure(&self, config: &PhoneConfig) {
+        self.seen.lock().unwrap().push(config.clone());
+    }
+}
+
+#[tokio::test]
+async fn media_changes_reach_the_factory_and_other_changes_do_not() {
+    let double = RegistrarDouble::start().await.unwrap();
+    let config = phone("alice", &double.ws_url());
+    let factory = Arc::new(Recording::default());
+    let (alice, mut alice_events) =
+        UserAgent::start_with_config(config.clone(), factory.clone()).unwrap();
+    wait(&mut alice_events, "registered", |e| {
+        matches!(e, Event::Registered { .. }).then_some(())
+    })
+    .await;
+
+    let mut video = config.clone();
+    video.media.video = true;
+    let diff = alice.reload(video.clone()).await.unwrap();
+    assert_eq!(diff.required(), Some(Effect::ApplyLive), "{diff}");
+    let mut renamed = video.clone();
+    renamed.account.display_name = Some("Alice".to_owned());
+    alice.reload(renamed).await.unwrap();
+
+    let seen = factory.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "only the media change reached the factory");
+    assert!(seen[0].media.video);
     alice.shutdown().await;
 }

@@ -10,6 +10,14 @@ use sip_media::{MediaOptions, MediaSession, RtpMedia, WebRtcMedia};
 pub trait MediaFactory: Send + Sync + 'static {
     /// A new session for one call.
     async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>>;
+
+    /// The configuration was reloaded ([`UserAgent::reload`](super::UserAgent::reload)) and
+    /// its media or ICE settings changed: a factory that builds its options from the
+    /// configuration takes the new ones here, for the calls that follow (calls in progress
+    /// keep theirs). The default keeps the options it has.
+    fn reconfigure(&self, config: &sip_config::PhoneConfig) {
+        let _ = config;
+    }
 }
 
 /// WebRTC media (sip-media's [`WebRtcMedia`]) with fixed options.

@@ -427,8 +427,8 @@ impl UserAgent {
     /// configuration does not carry stay). Calls carry on. Returns the diff.
     ///
     /// An agent started with [`UserAgent::start`] has no configuration to compare with: its
-    /// first reload applies everything (and reconnects). Media settings are the
-    /// [`MediaFactory`]'s: they do not change here.
+    /// first reload applies everything (and reconnects). Changed media or ICE settings go to
+    /// [`MediaFactory::reconfigure`], for the calls that follow.
     pub async fn reload(&self, config: sip_config::PhoneConfig) -> Result<sip_config::ConfigDiff> {
         let config = Box::new(config);
         ask(&self.commands, |reply| Command::Reload { config, reply }).await

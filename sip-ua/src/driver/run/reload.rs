@@ -82,6 +82,9 @@ impl Driver {
             core.register_expires = fresh.core.register_expires;
             self.core.reconfigure(now(), core);
         }
+        if touches(&diff, "media") || touches(&diff, "ice") {
+            self.factory.reconfigure(&new);
+        }
         self.phone = Some(new);
         Ok(diff)
     }
