@@ -245,3 +245,55 @@ async fn plain_rtp_media_flows_both_ways_and_carries_digits() {
     alice.shutdown().await;
     bob.shutdown().await;
 }
+
+#[tokio::test]
+async fn early_media_flows_before_the_answer_and_is_signalled_to_the_caller() {
+    let double = RegistrarDouble::start().await.unwrap();
+    let media = || Arc::new(RtpFactory::new(MediaOptions::loopback()));
+    let (alice, mut alice_events) = agent("alice", &double.ws_url(), media()).await;
+    let (bob, mut bob_events) = agent("bob", &double.ws_url(), media()).await;
+
+    let outgoing = alice.call("bob").await.unwrap();
+    let alice_media = outgoing.wait_media().await.unwrap();
+    let mut alice_media_events = alice_media.events();
+    let handle = wait(&mut bob_events, "incoming call", incoming).await;
+    let ringing = bob.call_handle(handle);
+    ringing.early_media().await.unwrap();
+
+    // The caller hears of it on both streams, and the callee's audio arrives unanswered.
+    wait(&mut alice_events, "early media event", |e| {
+        matches!(e, Event::EarlyMedia { .. }).then_some(())
+    })
+    .await;
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            match alice_media_events.recv().await {
+                Ok(MediaEvent::EarlyMediaStarted) => break,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("media events closed: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("EarlyMediaStarted on the caller's media events");
+    eventually("alice hears bob before the answer", || async {
+        alice_media.stats().await.packets_received > 0
+    })
+    .await;
+    assert!(ringing.media().await.unwrap().is_some());
+    assert!(matches!(
+        ringing.early_media().await,
+        Err(Error::InvalidCallState { .. })
+    ));
+
+    // The answer repeats the 183's SDP; the call is set up.
+    ringing.answer().await.unwrap();
+    wait(&mut alice_events, "confirmed", confirmed).await;
+    outgoing.hangup().await.unwrap();
+    wait(&mut bob_events, "ended", |e| {
+        matches!(e, Event::Ended { .. }).then_some(())
+    })
+    .await;
+    alice.shutdown().await;
+    bob.shutdown().await;
+}

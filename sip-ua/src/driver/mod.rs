@@ -82,6 +82,8 @@ pub(crate) enum Command {
     },
     Answer {
         call: CallHandle,
+        /// Send the answer in a 183 (early media) instead of the 200.
+        early: bool,
         reply: oneshot::Sender<Result<()>>,
     },
     Reject {
@@ -216,10 +218,30 @@ impl Call {
         self.handle
     }
 
-    /// Answers an incoming call (the media session makes the SDP answer).
+    /// Answers an incoming call (the media session makes the SDP answer, or reuses the one
+    /// [`Call::early_media`] sent).
     pub async fn answer(&self) -> Result<()> {
         let call = self.handle;
-        ask(&self.commands, |reply| Command::Answer { call, reply }).await
+        ask(&self.commands, |reply| Command::Answer {
+            call,
+            early: false,
+            reply,
+        })
+        .await
+    }
+
+    /// Starts media on an incoming call before answering it (a door station's sound before
+    /// anyone picks up): the media session answers the caller's offer and the answer goes in
+    /// a 183 Session Progress (reliably when the caller uses 100rel). A later
+    /// [`Call::answer`] sends the 200 with the same answer.
+    pub async fn early_media(&self) -> Result<()> {
+        let call = self.handle;
+        ask(&self.commands, |reply| Command::Answer {
+            call,
+            early: true,
+            reply,
+        })
+        .await
     }
 
     /// Rejects an incoming call with `status` (486, 603, 480 ...).

@@ -73,6 +73,8 @@ struct CallMedia {
     remote_offer: Option<String>,
     /// An answer is being made (the session may not exist yet).
     answering: bool,
+    /// The answer sent in a 183 (early media), which the 200 repeats.
+    early_answer: Option<String>,
     mute: MuteState,
     /// `Call::wait_media` callers, answered when the session exists.
     waiters: Vec<oneshot::Sender<Result<Option<MediaHandle>>>>,
@@ -85,6 +87,7 @@ impl CallMedia {
             session: None,
             remote_offer: None,
             answering: false,
+            early_answer: None,
             mute: MuteState::default(),
             waiters: Vec::new(),
             worker,
@@ -276,7 +279,7 @@ impl Driver {
                 let _ = reply.send(Ok(()));
             }
             Command::Call { target, reply } => self.call(target, Some(reply)),
-            Command::Answer { call, reply } => self.answer(call, Some(reply)),
+            Command::Answer { call, early, reply } => self.answer(call, early, Some(reply)),
             Command::Reject {
                 call,
                 status,
@@ -392,12 +395,28 @@ impl Driver {
         worker::prepare_outgoing(target, self.factory.clone(), self.finished.clone(), reply);
     }
 
-    /// Answers an incoming call: the session and answer are made off the loop, the 2xx goes
-    /// out when they are ready ([`Finished::Answer`]).
-    fn answer(&mut self, call: CallHandle, reply: Reply<()>) {
+    /// Answers an incoming call: the session and answer are made off the loop, the 2xx (or
+    /// with `early` the 183) goes out when they are ready ([`Finished::Answer`]). After early
+    /// media the 2xx repeats the 183's answer at once.
+    fn answer(&mut self, call: CallHandle, early: bool, reply: Reply<()>) {
         let Some(media) = self.media.get_mut(&call) else {
             return respond(reply, Err(Error::UnknownCall { call }), "answer");
         };
+        if let Some(sdp) = &media.early_answer
+            && !early
+            && !media.answering
+        {
+            let result = self.core.answer(now(), call, Some(sdp));
+            return respond(reply, result, "answer");
+        }
+        if early && media.remote_offer.is_none() {
+            let refused = Err(Error::InvalidCallState {
+                call,
+                action: "send early media",
+                state: "without an offer from the caller",
+            });
+            return respond(reply, refused, "early media");
+        }
         if media.answering || media.session.is_some() {
             let state = if media.answering {
                 "answering"
@@ -416,6 +435,7 @@ impl Driver {
         media.worker.queue(MediaJob::Answer {
             offer: media.remote_offer.clone(),
             muted: media.mute.microphone,
+            early,
             reply,
         });
     }
@@ -487,6 +507,7 @@ impl Driver {
             Finished::Answer {
                 call,
                 result,
+                early,
                 reply,
             } => {
                 let Some(media) = self.media.get_mut(&call) else {
@@ -495,6 +516,13 @@ impl Driver {
                 };
                 media.answering = false;
                 let result = match result {
+                    Ok(sdp) if early => {
+                        let sent = self.core.early_media(now(), call, &sdp);
+                        if sent.is_ok() {
+                            media.early_answer = Some(sdp);
+                        }
+                        sent
+                    }
                     Ok(sdp) => self.core.answer(now(), call, Some(&sdp)),
                     Err(e) => {
                         if e.is_not_acceptable() {
@@ -627,7 +655,7 @@ impl Driver {
                     .unwrap_or(("", ""));
                 if self.policy.auto_answer.should_answer(user, host) {
                     tracing::info!(%call, remote_uri, "auto-answer");
-                    self.answer(*call, None);
+                    self.answer(*call, false, None);
                 }
             }
             Event::Registered { .. } | Event::TransportConnected { .. }

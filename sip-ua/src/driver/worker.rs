@@ -23,6 +23,8 @@ pub(super) enum MediaJob {
     Answer {
         offer: Option<String>,
         muted: bool,
+        /// For a 183 (early media) rather than the 200.
+        early: bool,
         reply: Reply<()>,
     },
     /// Change our direction and make a re-offer (hold, resume).
@@ -53,6 +55,7 @@ pub(super) enum Finished {
     Answer {
         call: CallHandle,
         result: sip_media::Result<String>,
+        early: bool,
         reply: Reply<()>,
     },
     /// Our re-offer.
@@ -203,6 +206,7 @@ impl WorkerState {
             MediaJob::Answer {
                 offer,
                 muted,
+                early,
                 reply,
             } => {
                 let result = match self.session(muted).await {
@@ -215,6 +219,7 @@ impl WorkerState {
                 Finished::Answer {
                     call,
                     result,
+                    early,
                     reply,
                 }
             }
