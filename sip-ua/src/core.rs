@@ -22,7 +22,7 @@ use crate::values::{NameAddr, uri_user_host};
 
 /// The methods we accept, for Allow headers.
 pub(crate) const ALLOW: &str =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, REFER, NOTIFY";
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, UPDATE, REFER, NOTIFY, PRACK";
 
 /// The option tags we support (Require of anything else gets 420).
 pub(crate) const SUPPORTED: &[&str] = &["100rel", "path", "outbound", "gruu", "timer"];
@@ -188,6 +188,19 @@ impl Ctx {
         if !self.tx.respond(now, key, response, &mut self.out) {
             tracing::debug!("response dropped: its server transaction is gone or final");
         }
+    }
+
+    /// 200 to an OPTIONS, in or out of a dialog (§11.2): what we allow, accept and support.
+    pub(crate) fn capabilities_response(
+        &self,
+        key: &ServerKey,
+        to_tag: Option<&str>,
+    ) -> Option<SipMessage> {
+        let mut response = self.response_for(key, 200, to_tag)?;
+        response.push_header("Allow", ALLOW);
+        response.push_header("Accept", ACCEPTED_TYPES.join(", "));
+        response.push_header("Supported", SUPPORTED.join(", "));
+        Some(response)
     }
 
     /// A response to the request of `key`, with our To tag when it has none.
@@ -754,15 +767,7 @@ impl UserAgentCore {
         }
         let tag = self.ctx.random_token(10);
         let response = match method {
-            Method::Options => self.ctx.response_for(&key, 200, Some(&tag)).map(|mut r| {
-                r.push_header("Allow", ALLOW);
-                r.push_header(
-                    "Accept",
-                    "application/sdp, text/plain, application/dtmf-relay",
-                );
-                r.push_header("Supported", SUPPORTED.join(", "));
-                r
-            }),
+            Method::Options => self.ctx.capabilities_response(&key, Some(&tag)),
             Method::Message => {
                 let from = request.from_header().map(|f| f.uri).unwrap_or_default();
                 self.ctx.events.push_back(Event::MessageReceived {

@@ -465,6 +465,36 @@ fn requests_for_unknown_dialogs_get_481_and_out_of_order_cseq_500() {
 }
 
 #[test]
+fn options_inside_a_dialog_is_answered_200_and_the_call_goes_on() {
+    let (mut p, _call, callee) = answered(Transport::Ws);
+    let ack = p
+        .log
+        .iter()
+        .find(|(_, _, m)| m.method() == Some(&Method::Ack))
+        .unwrap()
+        .2
+        .clone();
+    let mut options = ack.clone();
+    options.start = sip_ua::StartLine::Request {
+        method: Method::Options,
+        uri: ack.request_uri().unwrap().to_owned(),
+    };
+    options.set_header("Via", "SIP/2.0/WS x.invalid;branch=z9hG4bKopt1");
+    options.set_header("CSeq", "2 OPTIONS");
+    p.b.handle_message(p.now, options, sip_ua::FlowId(1));
+    let answer = p.b.poll_transmit().unwrap().message;
+    assert_eq!(answer.status(), Some(200));
+    assert!(answer.header("Allow").unwrap().contains("PRACK"));
+    assert!(answer.header("Supported").unwrap().contains("100rel"));
+    assert!(p.b.call_info(callee).is_some(), "the call is still up");
+    assert!(
+        !p.b.poll_event()
+            .is_some_and(|e| matches!(e, Event::Ended { .. })),
+        "an OPTIONS does not end the call"
+    );
+}
+
+#[test]
 fn cancel_for_an_unknown_transaction_gets_481() {
     let mut h = Harness::new(config("bob", 3));
     h.connect(Transport::Ws);

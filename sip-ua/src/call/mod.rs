@@ -422,6 +422,13 @@ impl Calls {
             }
             Some(Method::Notify) => in_dialog::on_notify(now, ctx, call, key, request),
             Some(Method::Prack) => reliable::on_prack(now, ctx, call, key, request),
+            // §11: an OPTIONS inside a dialog (a keep-alive some PBXes send) is answered like
+            // one outside it; 501 would make such a peer end the call.
+            Some(Method::Options) => {
+                if let Some(response) = ctx.capabilities_response(key, None) {
+                    ctx.respond(now, key, response);
+                }
+            }
             _ => {
                 if let Some(mut response) = ctx.response_for(key, 501, None) {
                     response.push_header("Allow", crate::core::ALLOW);
