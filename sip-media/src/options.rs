@@ -173,6 +173,9 @@ pub enum AudioCodec {
     Pcmu,
     /// G.711 A-law, 8 kHz, static payload type 8.
     Pcma,
+    /// G.722 wideband (16 kHz audio, 8 kHz RTP clock as RFC 3551 fixes), static payload
+    /// type 9. Not in the default list: add it to [`MediaOptions::codecs`] to offer it.
+    G722,
 }
 
 impl AudioCodec {
@@ -182,6 +185,7 @@ impl AudioCodec {
             AudioCodec::Opus => "opus",
             AudioCodec::Pcmu => "PCMU",
             AudioCodec::Pcma => "PCMA",
+            AudioCodec::G722 => "G722",
         }
     }
 
@@ -189,7 +193,8 @@ impl AudioCodec {
     pub fn clock_rate(self) -> u32 {
         match self {
             AudioCodec::Opus => 48_000,
-            AudioCodec::Pcmu | AudioCodec::Pcma => 8_000,
+            // G.722's RTP clock is 8 kHz although it samples at 16 kHz (RFC 3551 §4.5.2).
+            AudioCodec::Pcmu | AudioCodec::Pcma | AudioCodec::G722 => 8_000,
         }
     }
 
@@ -199,14 +204,20 @@ impl AudioCodec {
             AudioCodec::Opus => 111,
             AudioCodec::Pcmu => 0,
             AudioCodec::Pcma => 8,
+            AudioCodec::G722 => 9,
         }
     }
 
     /// Finds a codec by its `a=rtpmap` encoding name and clock rate.
     pub fn from_rtpmap(name: &str, clock_rate: u32) -> Option<Self> {
-        [AudioCodec::Opus, AudioCodec::Pcmu, AudioCodec::Pcma]
-            .into_iter()
-            .find(|c| c.encoding_name().eq_ignore_ascii_case(name) && c.clock_rate() == clock_rate)
+        [
+            AudioCodec::Opus,
+            AudioCodec::Pcmu,
+            AudioCodec::Pcma,
+            AudioCodec::G722,
+        ]
+        .into_iter()
+        .find(|c| c.encoding_name().eq_ignore_ascii_case(name) && c.clock_rate() == clock_rate)
     }
 }
 
@@ -421,5 +432,11 @@ mod tests {
             Some(AudioCodec::Pcmu)
         );
         assert_eq!(AudioCodec::from_rtpmap("PCMU", 16000), None);
+        // G.722 is announced with its 8 kHz RTP clock (RFC 3551), not its 16 kHz sampling.
+        assert_eq!(
+            AudioCodec::from_rtpmap("g722", 8000),
+            Some(AudioCodec::G722)
+        );
+        assert_eq!(AudioCodec::from_rtpmap("G722", 16000), None);
     }
 }

@@ -525,6 +525,7 @@ a=rtpmap:126 telephone-event/8000\r\n";
             audio.audio_codecs(),
             vec![
                 (AudioCodec::Opus, 111),
+                (AudioCodec::G722, 9),
                 (AudioCodec::Pcmu, 0),
                 (AudioCodec::Pcma, 8)
             ]

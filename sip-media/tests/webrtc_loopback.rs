@@ -96,7 +96,12 @@ async fn connect(caller_codecs: &[AudioCodec], callee_codecs: &[AudioCodec]) -> 
 async fn tone_is_heard(codec: AudioCodec) {
     let mut call = connect(
         &[codec],
-        &[AudioCodec::Opus, AudioCodec::Pcmu, AudioCodec::Pcma],
+        &[
+            AudioCodec::Opus,
+            AudioCodec::Pcmu,
+            AudioCodec::Pcma,
+            AudioCodec::G722,
+        ],
     )
     .await;
     call.caller
@@ -163,6 +168,11 @@ async fn opus_tone_is_heard_within_a_second() {
 #[tokio::test]
 async fn pcmu_tone_is_heard_within_a_second() {
     tone_is_heard(AudioCodec::Pcmu).await;
+}
+
+#[tokio::test]
+async fn g722_tone_is_heard_within_a_second() {
+    tone_is_heard(AudioCodec::G722).await;
 }
 
 #[tokio::test]

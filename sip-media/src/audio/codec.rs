@@ -1,5 +1,8 @@
 //! Encoders and decoders between 20 ms frames of 48 kHz mono PCM and RTP payloads.
 
+use audio_codec::g722::{G722Decoder, G722Encoder};
+use audio_codec::{Decoder as _, Encoder as _};
+
 use crate::audio::g711;
 use crate::audio::resample::{Downsampler, Upsampler};
 use crate::error::{MediaError, Result};
@@ -10,10 +13,22 @@ pub const FRAME_SAMPLES: usize = 960;
 /// The pipeline's sample rate.
 pub const SAMPLE_RATE: u32 = 48_000;
 
+/// The rate converters between 48 kHz and a codec's own rate (8 kHz G.711, 16 kHz G.722).
+fn narrow_rate_filter(codec: AudioCodec) -> (Downsampler, Upsampler) {
+    match codec {
+        AudioCodec::G722 => (
+            Downsampler::with_factor(3, 7_000.0),
+            Upsampler::with_factor(3, 7_000.0),
+        ),
+        _ => (Downsampler::default(), Upsampler::default()),
+    }
+}
+
 /// Encodes 20 ms frames of 48 kHz mono PCM into RTP payloads of one codec.
 pub struct AudioEncoder {
     codec: AudioCodec,
     opus: Option<Box<opus_rs::OpusEncoder>>,
+    g722: Option<Box<G722Encoder>>,
     down: Downsampler,
     scratch: Vec<i16>,
 }
@@ -53,12 +68,13 @@ impl AudioEncoder {
                 encoder.complexity = i32::from(options.complexity);
                 Some(Box::new(encoder))
             }
-            AudioCodec::Pcmu | AudioCodec::Pcma => None,
+            AudioCodec::Pcmu | AudioCodec::Pcma | AudioCodec::G722 => None,
         };
         Ok(AudioEncoder {
             codec,
             opus,
-            down: Downsampler::default(),
+            g722: (codec == AudioCodec::G722).then(|| Box::new(G722Encoder::new())),
+            down: narrow_rate_filter(codec).0,
             scratch: Vec::with_capacity(FRAME_SAMPLES),
         })
     }
@@ -93,6 +109,24 @@ impl AudioEncoder {
                     })?;
                 out.truncate(len);
             }
+            (None, AudioCodec::G722) => {
+                self.scratch.clear();
+                self.down.process(frame, &mut self.scratch);
+                let Some(g722) = self.g722.as_mut() else {
+                    return Err(MediaError::Codec {
+                        codec: "G722",
+                        reason: "no encoder state".into(),
+                    });
+                };
+                out.resize(g722.max_encode_bytes(self.scratch.len()), 0);
+                let len = g722
+                    .encode_into(&self.scratch, out)
+                    .map_err(|e| MediaError::Codec {
+                        codec: "G722",
+                        reason: e.to_string(),
+                    })?;
+                out.truncate(len);
+            }
             (None, codec) => {
                 self.scratch.clear();
                 self.down.process(frame, &mut self.scratch);
@@ -112,6 +146,7 @@ impl AudioEncoder {
 pub struct AudioDecoder {
     codec: AudioCodec,
     opus: Option<Box<opus_rs::OpusDecoder>>,
+    g722: Option<Box<G722Decoder>>,
     up: Upsampler,
     float: Vec<f32>,
     narrow: Vec<i16>,
@@ -135,12 +170,13 @@ impl AudioDecoder {
                     reason: reason.into(),
                 },
             )?)),
-            AudioCodec::Pcmu | AudioCodec::Pcma => None,
+            AudioCodec::Pcmu | AudioCodec::Pcma | AudioCodec::G722 => None,
         };
         Ok(AudioDecoder {
             codec,
             opus,
-            up: Upsampler::default(),
+            g722: (codec == AudioCodec::G722).then(|| Box::new(G722Decoder::new())),
+            up: narrow_rate_filter(codec).1,
             float: vec![0.0; 5760],
             narrow: Vec::new(),
         })
@@ -167,6 +203,25 @@ impl AudioDecoder {
                         .iter()
                         .map(|&s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16),
                 );
+            }
+            (None, AudioCodec::G722) => {
+                let Some(g722) = self.g722.as_mut() else {
+                    return Err(MediaError::Codec {
+                        codec: "G722",
+                        reason: "no decoder state".into(),
+                    });
+                };
+                self.narrow.clear();
+                self.narrow
+                    .resize(g722.max_decode_samples(payload.len()), 0);
+                let samples =
+                    g722.decode_into(payload, &mut self.narrow)
+                        .map_err(|e| MediaError::Codec {
+                            codec: "G722",
+                            reason: e.to_string(),
+                        })?;
+                self.narrow.truncate(samples);
+                self.up.process(&self.narrow, out);
             }
             (None, codec) => {
                 let law = if codec == AudioCodec::Pcmu {
@@ -284,6 +339,29 @@ mod tests {
     #[test]
     fn pcma_round_trip() {
         round_trip(AudioCodec::Pcma);
+    }
+
+    #[test]
+    fn g722_round_trip_is_wideband() {
+        round_trip(AudioCodec::G722);
+        // 6 kHz is beyond G.711's band but inside G.722's.
+        let mut encoder = AudioEncoder::new(AudioCodec::G722).unwrap();
+        let mut decoder = AudioDecoder::new(AudioCodec::G722).unwrap();
+        let (mut payload, mut decoded) = (Vec::new(), Vec::new());
+        for i in 0..25 {
+            let frame: Vec<i16> = (0..FRAME_SAMPLES)
+                .map(|n| {
+                    let t = (i * FRAME_SAMPLES + n) as f32 / 48_000.0;
+                    ((2.0 * std::f32::consts::PI * 6000.0 * t).sin() * 12000.0) as i16
+                })
+                .collect();
+            encoder.encode(&frame, &mut payload).unwrap();
+            assert_eq!(payload.len(), 160, "64 kbit/s: 160 bytes per 20 ms");
+            decoder.decode(&payload, &mut decoded).unwrap();
+        }
+        assert_eq!(decoded.len(), 25 * FRAME_SAMPLES);
+        let level = goertzel_dbfs(&decoded[decoded.len() - 9600..], 48_000, 6000.0);
+        assert!(level > -15.0, "6 kHz through G.722: {level}");
     }
 
     #[test]

@@ -1,15 +1,16 @@
-//! Rate conversion between the 48 kHz pipeline and 8 kHz G.711, by an integer factor of 6.
+//! Rate conversion between the 48 kHz pipeline and the narrower codec rates by an integer
+//! factor: 6 for 8 kHz G.711 (the default), 3 for 16 kHz G.722.
 //!
-//! A windowed-sinc low-pass FIR removes what cannot be represented below 4 kHz before
-//! decimating, and the images after zero-stuffing when interpolating.
+//! A windowed-sinc low-pass FIR removes what cannot be represented below the narrow rate's
+//! Nyquist frequency before decimating, and the images after zero-stuffing when interpolating.
 
-const FACTOR: usize = 6;
+const G711_FACTOR: usize = 6;
 const TAPS: usize = 72;
 
-fn low_pass_taps() -> [f32; TAPS] {
+/// Low-pass taps with a cut-off at `cutoff_hz` of 48 kHz, Blackman window.
+fn low_pass_taps(cutoff_hz: f32) -> [f32; TAPS] {
     let mut taps = [0f32; TAPS];
-    // Cut-off at 3.4 kHz of 48 kHz, Blackman window.
-    let cutoff = 3_400.0 / 48_000.0;
+    let cutoff = cutoff_hz / 48_000.0;
     let middle = (TAPS - 1) as f32 / 2.0;
     let mut sum = 0.0;
     for (i, tap) in taps.iter_mut().enumerate() {
@@ -30,28 +31,36 @@ fn low_pass_taps() -> [f32; TAPS] {
     taps
 }
 
-/// 48 kHz → 8 kHz, keeping filter state across frames.
+/// 48 kHz → 8 kHz (or another integer fraction), keeping filter state across frames.
 #[derive(Debug, Clone)]
 pub struct Downsampler {
     taps: [f32; TAPS],
     history: Vec<f32>,
+    factor: usize,
 }
 
 impl Default for Downsampler {
+    /// 48 kHz → 8 kHz, pass band up to 3.4 kHz.
     fn default() -> Self {
-        Downsampler {
-            taps: low_pass_taps(),
-            history: vec![0.0; TAPS],
-        }
+        Self::with_factor(G711_FACTOR, 3_400.0)
     }
 }
 
 impl Downsampler {
-    /// Converts `input` (48 kHz, length a multiple of 6) and appends to `output`.
+    /// 48 kHz → 48 kHz / `factor` (at least 1), passing up to `cutoff_hz`.
+    pub fn with_factor(factor: usize, cutoff_hz: f32) -> Self {
+        Downsampler {
+            taps: low_pass_taps(cutoff_hz),
+            history: vec![0.0; TAPS],
+            factor: factor.max(1),
+        }
+    }
+
+    /// Converts `input` (48 kHz, length a multiple of the factor) and appends to `output`.
     pub fn process(&mut self, input: &[i16], output: &mut Vec<i16>) {
         self.history.extend(input.iter().map(|&s| f32::from(s)));
         let start = self.history.len() - input.len();
-        for i in (start..self.history.len()).step_by(FACTOR) {
+        for i in (start..self.history.len()).step_by(self.factor) {
             let acc: f32 = self
                 .taps
                 .iter()
@@ -65,30 +74,39 @@ impl Downsampler {
     }
 }
 
-/// 8 kHz → 48 kHz, keeping filter state across frames.
+/// 8 kHz (or another integer fraction) → 48 kHz, keeping filter state across frames.
 #[derive(Debug, Clone)]
 pub struct Upsampler {
     taps: [f32; TAPS],
     history: Vec<f32>,
+    factor: usize,
 }
 
 impl Default for Upsampler {
+    /// 8 kHz → 48 kHz, pass band up to 3.4 kHz.
     fn default() -> Self {
-        Upsampler {
-            taps: low_pass_taps(),
-            history: vec![0.0; TAPS],
-        }
+        Self::with_factor(G711_FACTOR, 3_400.0)
     }
 }
 
 impl Upsampler {
-    /// Converts `input` (8 kHz) and appends six times as many samples to `output`.
+    /// 48 kHz / `factor` (at least 1) → 48 kHz, passing up to `cutoff_hz`.
+    pub fn with_factor(factor: usize, cutoff_hz: f32) -> Self {
+        Upsampler {
+            taps: low_pass_taps(cutoff_hz),
+            history: vec![0.0; TAPS],
+            factor: factor.max(1),
+        }
+    }
+
+    /// Converts `input` and appends `factor` times as many samples to `output`.
     pub fn process(&mut self, input: &[i16], output: &mut Vec<i16>) {
         for &sample in input {
-            for phase in 0..FACTOR {
-                // Zero-stuffed stream: one real sample followed by five zeros, gain 6.
+            for phase in 0..self.factor {
+                // Zero-stuffed stream: one real sample followed by factor - 1 zeros, gain
+                // `factor`.
                 let value = if phase == 0 {
-                    f32::from(sample) * FACTOR as f32
+                    f32::from(sample) * self.factor as f32
                 } else {
                     0.0
                 };

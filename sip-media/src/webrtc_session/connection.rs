@@ -9,8 +9,8 @@ use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::certificate::CertificateParams;
 use rtc::peer_connection::configuration::media_engine::{
-    MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT,
-    MIME_TYPE_VP8,
+    MIME_TYPE_G722, MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU,
+    MIME_TYPE_TELEPHONE_EVENT, MIME_TYPE_VP8,
 };
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
@@ -253,6 +253,7 @@ fn codec_parameters(codec: AudioCodec) -> RTCRtpCodecParameters {
         AudioCodec::Opus => (MIME_TYPE_OPUS, 2, "minptime=10;useinbandfec=1"),
         AudioCodec::Pcmu => (MIME_TYPE_PCMU, 0, ""),
         AudioCodec::Pcma => (MIME_TYPE_PCMA, 0, ""),
+        AudioCodec::G722 => (MIME_TYPE_G722, 0, ""),
     };
     RTCRtpCodecParameters {
         rtp_codec: RTCRtpCodec {
