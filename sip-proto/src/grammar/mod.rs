@@ -161,6 +161,14 @@ pub fn eq_ignore_case(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
+/// Whether `name` equals `lower`, a lower-case name made of ASCII letters only, ignoring
+/// case. Setting bit 5 maps exactly the two cases of a letter onto its lower case, so for
+/// such a `lower` this one OR per byte is a complete case-insensitive comparison.
+#[inline(always)]
+pub(crate) fn is_letters_ignore_case(name: &str, lower: &str) -> bool {
+    name.len() == lower.len() && name.bytes().zip(lower.bytes()).all(|(a, b)| a | 0x20 == b)
+}
+
 /// Length of the linear white space (`LWS`, including a folded `CRLF` followed by SP/HTAB)
 /// at the start of `bytes`. A `CRLF` that is not followed by SP/HTAB is not white space.
 pub fn lws_len(bytes: &[u8]) -> usize {
@@ -680,6 +688,22 @@ mod tests {
                 expected: "parameter value"
             })
         );
+    }
+
+    #[test]
+    fn letter_names_compare_ignoring_case_only() {
+        assert!(is_letters_ignore_case("TaG", "tag"));
+        assert!(is_letters_ignore_case("branch", "branch"));
+        assert!(!is_letters_ignore_case("tags", "tag"));
+        assert!(!is_letters_ignore_case("ta", "tag"));
+        // Bytes that bit 5 maps onto a letter only from its other case.
+        for b in 0u8..=255 {
+            let expected = b.eq_ignore_ascii_case(&b'g');
+            let name = [b't', b'a', b];
+            if let Ok(name) = std::str::from_utf8(&name) {
+                assert_eq!(is_letters_ignore_case(name, "tag"), expected, "{b}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::NameAddr;
 use crate::error::Result;
-use crate::grammar::{Scanner, offset_in, parse_u32, syntax};
+use crate::grammar::{Scanner, is_letters_ignore_case, offset_in, parse_u32, syntax};
 
 /// One Contact value: `*` or an address with parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,12 +116,12 @@ impl<'a> Contact<'a> {
 #[inline]
 fn check_param(src: &str, p: crate::grammar::Param<'_>) -> Result<()> {
     let at = || offset_in(src, p.value.unwrap_or(p.name));
-    if p.name.eq_ignore_ascii_case("q") && p.value.and_then(QValue::parse).is_none() {
+    if is_letters_ignore_case(p.name, "q") && p.value.and_then(QValue::parse).is_none() {
         return Err(syntax(at(), "q value between 0 and 1"));
     }
     // Syntax only: values beyond 2^32-1 parse and read as `None` (RFC 3261 says to treat
     // malformed expiry as the default).
-    if p.name.eq_ignore_ascii_case("expires")
+    if is_letters_ignore_case(p.name, "expires")
         && !p
             .value
             .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::Result;
-use crate::grammar::{Param, Params, Scanner, is_token_char, syntax, unquote};
+use crate::grammar::{
+    Param, Params, Scanner, is_letters_ignore_case, is_token_char, syntax, unquote,
+};
 use crate::uri::Uri;
 
 /// The display name in front of a `<URI>`.
@@ -172,9 +174,9 @@ fn scan_params<'a>(
     let (mut tag, mut expires) = (None, None);
     let params = sc.header_params_visit(|p| {
         let name = p.name;
-        if name.len() == 3 && tag.is_none() && name.eq_ignore_ascii_case("tag") {
+        if tag.is_none() && is_letters_ignore_case(name, "tag") {
             tag = p.value_unquoted();
-        } else if name.len() == 7 && expires.is_none() && name.eq_ignore_ascii_case("expires") {
+        } else if expires.is_none() && is_letters_ignore_case(name, "expires") {
             expires = p.value_unquoted();
         }
         visit(p)

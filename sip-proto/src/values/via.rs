@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::Result;
-use crate::grammar::{Param, Params, Scanner, offset_in, syntax};
+use crate::grammar::{Param, Params, Scanner, is_letters_ignore_case, offset_in, syntax};
 use crate::uri::Host;
 use crate::uri::host_port;
 
@@ -132,7 +132,7 @@ fn check_param<'a>(src: &str, p: Param<'a>, known: &mut KnownParams<'a>) -> Resu
     let fail = |expected| Err(syntax(offset_in(src, p.value.unwrap_or(p.name)), expected));
     let name = p.name;
     // Dispatch on length first: most parameters are then settled by one comparison.
-    let is = |known: &str| name.len() == known.len() && name.eq_ignore_ascii_case(known);
+    let is = |known: &str| is_letters_ignore_case(name, known);
     if is("branch") {
         match p.value {
             Some(v) if known.branch.is_none() => {
