@@ -94,19 +94,32 @@ fn bench_serialize(c: &mut Criterion, inputs: &[(&str, Vec<u8>)]) {
     group.finish();
 }
 
-/// Mean nanoseconds per message of `f` over all inputs, measured for about `budget`.
-fn mean_ns_per_message(inputs: &[(&str, Vec<u8>)], budget: Duration, f: fn(&[u8]) -> usize) -> f64 {
-    let start = Instant::now();
-    let mut messages = 0u64;
-    while start.elapsed() < budget {
-        for _ in 0..100 {
+/// Median nanoseconds per message of sip-proto and of rsip, measured for about `budget`.
+///
+/// The two run in alternating batches (ten rounds of all inputs each), so a busy machine
+/// slows both alike; the median batch ignores the batches a preemption happened to hit.
+fn median_ns_per_message(inputs: &[(&str, Vec<u8>)], budget: Duration) -> (f64, f64) {
+    const ROUNDS: usize = 10;
+    let batch = |f: fn(&[u8]) -> usize| {
+        let start = Instant::now();
+        for _ in 0..ROUNDS {
             for (_, bytes) in inputs {
                 black_box(f(black_box(bytes)));
-                messages += 1;
             }
         }
+        start.elapsed().as_nanos() as f64 / (ROUNDS * inputs.len()) as f64
+    };
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    while start.elapsed() < budget {
+        ours.push(batch(sip_proto_parse_typed));
+        theirs.push(batch(rsip_parse_typed));
     }
-    start.elapsed().as_nanos() as f64 / messages as f64
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(&mut ours), median(&mut theirs))
 }
 
 fn main() {
@@ -125,9 +138,7 @@ fn main() {
     bench_serialize(&mut criterion, &inputs);
     criterion.final_summary();
 
-    let budget = Duration::from_secs(2);
-    let ours = mean_ns_per_message(&inputs, budget, sip_proto_parse_typed);
-    let theirs = mean_ns_per_message(&inputs, budget, rsip_parse_typed);
+    let (ours, theirs) = median_ns_per_message(&inputs, Duration::from_secs(4));
     println!(
         "sip-proto vs rsip: {:.1}x ({:.0} ns vs {:.0} ns per message)",
         theirs / ours,
