@@ -148,6 +148,14 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// The machine's one-minute load average: how much else competed for the cores.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -266,17 +274,28 @@ async fn load(calls: usize, opus: OpusOptions) {
     } else {
         "default"
     };
+    let sent_in_window = (sent - sent_before) as f64;
+    // CPU per call at the full 100 packets/s per call: what the call really costs, whatever
+    // share of the machine this process was given.
+    let full_rate_share = if sent_in_window > 0.0 {
+        100.0 * cpu / sent_in_window * (2.0 * 50.0)
+    } else {
+        0.0
+    };
     println!(
-        "{calls:>3} calls, Opus {setting:<7}: CPU {:6.1}% of one core ({:5.2}% per call), RSS +{:6.1} MiB ({:5.2} MiB per call), \
-         packets sent {} received {:.0} of {:.0} expected ({:.1}%), lost {lost}",
+        "{calls:>3} calls, Opus {setting:<7}: CPU {:6.1}% of one core ({:5.2}% per call; {:5.2}% per call at full rate), \
+         RSS +{:6.1} MiB ({:5.2} MiB per call), packets sent {} received {:.0} of {:.0} expected ({:.1}%), lost {lost}, \
+         load average {}",
         100.0 * cpu / wall,
         100.0 * cpu / wall / calls as f64,
+        full_rate_share,
         rss - rss_before,
         (rss - rss_before) / calls as f64,
         sent - sent_before,
         (received - received_before) as f64,
         expected,
         100.0 * (received - received_before) as f64 / expected,
+        load_average(),
     );
     for (a, b) in sessions {
         let _ = a.close().await;
