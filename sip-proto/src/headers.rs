@@ -184,11 +184,28 @@ impl<'a> Iterator for Values<'_, 'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         loop {
-            if let Some(v) = self.current.as_mut().and_then(Iterator::next) {
-                return Some(v);
+            if let Some(current) = self.current.as_mut() {
+                if let Some(v) = current.next() {
+                    return Some(v);
+                }
+                self.current = None;
             }
             let slot = self.slots.find(|s| matches_name(s, self.src, &self.name))?;
-            self.current = Some(LineValues::new(self.name.is_list(), slot.value(self.src)));
+            let value = slot.value(self.src);
+            // A line holding one value (nearly all of them) is returned as it is, without
+            // setting up a split of it: what `LineValues` would yield.
+            if !self.name.is_list() {
+                return Some(value);
+            }
+            if memchr::memchr(b',', value.as_bytes()).is_none() {
+                if value.is_empty() {
+                    continue;
+                }
+                return Some(value);
+            }
+            self.current = Some(LineValues {
+                inner: LineValuesInner::List(split_list(value)),
+            });
         }
     }
 }
