@@ -37,12 +37,17 @@
 //! whole stack (WebSocket framing, transactions, dialogs, digest, the driver) with sipp's
 //! scenario engine on a path Kamailio handles at least as cheaply.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[path = "ua_load/measure.rs"]
+mod measure;
+#[path = "ua_load/sipp.rs"]
+mod sipp;
+
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use measure::{ALLOCATIONS, Cpu, Figures, Memory};
 
 use sip_transport::Backoff;
 use sip_ua::driver::{AgentEvents, AgentOptions, FixedSdpFactory, FixedSdpMedia, UserAgent};
@@ -53,175 +58,6 @@ const PASSWORD: &str = "sipline-test";
 const SERVER: &str = "ws://127.0.0.1:8080/ws";
 /// How long one registration or one call setup may take before it counts as failed.
 const STEP_LIMIT: Duration = Duration::from_secs(30);
-
-/// Counts live heap bytes and allocations, so memory per agent and per call is measured
-/// rather than guessed (RSS alone hides what the allocator keeps cached).
-struct CountingAllocator;
-
-static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every call is forwarded to the system allocator with the caller's layout; the
-// counters are only statistics. (A global allocator must implement the unsafe trait.)
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE_BYTES.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-/// Live heap bytes and resident memory at one moment.
-#[derive(Clone, Copy)]
-struct Memory {
-    heap: isize,
-    rss: isize,
-}
-
-impl Memory {
-    fn now() -> Memory {
-        let rss_kib = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find_map(|line| line.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.split_whitespace().next()?.parse::<isize>().ok())
-            })
-            .unwrap_or(0);
-        Memory {
-            heap: LIVE_BYTES.load(Ordering::Relaxed),
-            rss: rss_kib * 1024,
-        }
-    }
-
-    /// Prints the growth since `base` per `count` things.
-    fn print_per(&self, base: Memory, count: usize, what: &str) -> f64 {
-        let count = count.max(1);
-        let n = count as f64;
-        let heap = (self.heap - base.heap) as f64 / n;
-        let rss = (self.rss - base.rss) as f64 / n;
-        println!(
-            "memory per {what:<17} {:>9.1} kB live heap   {:>9.1} kB RSS   ({count} of them: heap {:.1} MB -> {:.1} MB)",
-            heap / 1000.0,
-            rss / 1000.0,
-            base.heap as f64 / 1e6,
-            self.heap as f64 / 1e6,
-        );
-        heap
-    }
-}
-
-/// CPU time (user + system) of a process, from `/proc/PID/stat`, in seconds.
-fn cpu_seconds(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // Field 3 (state) is index 0 here; utime is field 14.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// CPU seconds used so far by this process and by Kamailio (its main process and children).
-#[derive(Clone, Copy)]
-struct Cpu {
-    ours: f64,
-    kamailio: f64,
-    at: Instant,
-}
-
-impl Cpu {
-    fn now() -> Cpu {
-        let kamailio = std::env::var("SIPLINE_KAMAILIO_PID")
-            .map(|main| {
-                let mut total = cpu_seconds(&main);
-                for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-                    let pid = entry.file_name().to_string_lossy().into_owned();
-                    if !pid.bytes().all(|b| b.is_ascii_digit()) {
-                        continue;
-                    }
-                    let parent = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                        .ok()
-                        .and_then(|stat| {
-                            let (_, rest) = stat.rsplit_once(')')?;
-                            rest.split_whitespace().nth(1).map(str::to_owned)
-                        });
-                    if parent.as_deref() == Some(main.as_str()) {
-                        total += cpu_seconds(&pid);
-                    }
-                }
-                total
-            })
-            .unwrap_or(0.0);
-        Cpu {
-            ours: cpu_seconds("self"),
-            kamailio,
-            at: Instant::now(),
-        }
-    }
-
-    /// Prints the CPU used since `base` per `count` calls and as a share of the wall time.
-    fn print_since(&self, base: Cpu, count: usize, who: &str) {
-        let wall = self.at.duration_since(base.at).as_secs_f64().max(1e-9);
-        let per = |seconds: f64| seconds / count.max(1) as f64 * 1e6;
-        let ours = self.ours - base.ours;
-        let kamailio = self.kamailio - base.kamailio;
-        println!(
-            "CPU {who:<26} {:>7.1} µs/call ({:>5.0} % of a core)   Kamailio {:>7.1} µs/call ({:>5.0} % of a core)",
-            per(ours),
-            ours / wall * 100.0,
-            per(kamailio),
-            kamailio / wall * 100.0,
-        );
-    }
-}
 
 /// The command line.
 struct Options {
@@ -269,47 +105,6 @@ impl Options {
             return Err("--agents must be at least 2, the windows at least 1".into());
         }
         Ok(options)
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-/// Rates and latencies of one phase.
-struct Figures {
-    label: String,
-    attempted: usize,
-    succeeded: usize,
-    elapsed: Duration,
-    /// Sorted.
-    latencies: Vec<Duration>,
-}
-
-impl Figures {
-    fn rate(&self) -> f64 {
-        self.succeeded as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-
-    fn print(&self, unit: &str) {
-        println!(
-            "{:<30} {:>6} of {:>6} in {:>7.3} s = {:>8.1} {unit}   p50 {:>7.2} ms   p99 {:>7.2} ms",
-            self.label,
-            self.succeeded,
-            self.attempted,
-            self.elapsed.as_secs_f64(),
-            self.rate(),
-            ms(percentile(&self.latencies, 0.50)),
-            ms(percentile(&self.latencies, 0.99)),
-        );
     }
 }
 
@@ -654,172 +449,6 @@ async fn wait_for_byes(tally: &Tally, expected: usize, limit: Duration) -> usize
     }
 }
 
-/// Runs sipp with `args` in `dir`, returning its exit status.
-fn sipp(dir: &str, args: &[&str]) -> std::io::Result<std::process::Child> {
-    Command::new("sipp")
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-}
-
-/// Reads the response times sipp's `-trace_rtt` wrote (`date_ms;rtt_ms;rtd_no` per line).
-fn sipp_rtts(dir: &str, scenario: &str) -> Vec<Duration> {
-    let mut rtts = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return rtts;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !(name.starts_with(scenario) && name.ends_with("_rtt.csv")) {
-            continue;
-        }
-        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        for line in text.lines() {
-            let mut fields = line.split(';');
-            let (_, Some(rtt)) = (fields.next(), fields.next()) else {
-                continue;
-            };
-            if let Ok(rtt) = rtt.trim().parse::<f64>() {
-                rtts.push(Duration::from_secs_f64(rtt / 1e3));
-            }
-        }
-    }
-    rtts.sort_unstable();
-    rtts
-}
-
-/// The cumulative count in a row of sipp's final screen (e.g. "Successful call").
-fn sipp_cumulative(screen: &str, row: &str) -> Option<f64> {
-    let line = screen
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with(row))?;
-    line.split('|')
-        .nth(2)?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// The same call workload from sipp over UDP: a sipp UAS registers, a sipp UAC calls it
-/// through Kamailio.
-fn sipp_calls(calls: usize, rate: f64, window: usize) -> Result<(Figures, Cpu, Cpu), String> {
-    let root = std::env::var("SIPLINE_ROOT")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/..").to_owned());
-    let run_dir = std::env::var("SIPLINE_RUN_DIR")
-        .unwrap_or_else(|_| std::env::temp_dir().display().to_string());
-    let dir = format!("{run_dir}/ua-load-sipp");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{dir}: {e}"))?;
-    let scenario = |name: &str| format!("{root}/interop/sipp/{name}.xml");
-    let (uac_port, uas_port) = ("5091", "5092");
-    let common = [
-        "-i",
-        "127.0.0.1",
-        "-timeout",
-        "120",
-        "-trace_screen",
-        "-trace_err",
-    ];
-
-    let register = scenario("load_register");
-    let mut args = vec!["-sf", &register, "-m", "1", "-p", uas_port];
-    args.extend(common);
-    args.push("127.0.0.1:5060");
-    let status = sipp(&dir, &args)
-        .and_then(|mut child| child.wait())
-        .map_err(|e| format!("sipp not runnable: {e}"))?;
-    if !status.success() {
-        return Err(format!("sipp UAS did not register ({status}); see {dir}"));
-    }
-
-    let uas_scenario = scenario("load_uas");
-    let count = calls.to_string();
-    let mut args = vec!["-sf", &uas_scenario, "-m", &count, "-p", uas_port];
-    args.extend(common);
-    let mut uas = sipp(&dir, &args).map_err(|e| format!("sipp UAS: {e}"))?;
-    // Let the UAS bind before the first INVITE reaches it.
-    std::thread::sleep(Duration::from_millis(300));
-
-    let uac_scenario = scenario("load_uac");
-    let (rate_arg, window_arg) = (
-        if rate > 0.0 {
-            format!("{rate}")
-        } else {
-            "1000000".to_owned()
-        },
-        window.to_string(),
-    );
-    let mut args = vec![
-        "-sf",
-        &uac_scenario,
-        "-m",
-        &count,
-        "-r",
-        &rate_arg,
-        "-rp",
-        "1000",
-        "-l",
-        &window_arg,
-        "-p",
-        uac_port,
-        "-trace_rtt",
-        "-rtt_freq",
-        "1",
-    ];
-    args.extend(common);
-    args.push("127.0.0.1:5060");
-    let start = Instant::now();
-    let cpu_before = Cpu::now();
-    let uac = sipp(&dir, &args)
-        .and_then(|mut child| child.wait())
-        .map_err(|e| format!("sipp UAC: {e}"));
-    let elapsed = start.elapsed();
-    let cpu_after = Cpu::now();
-    // The UAS ends by itself after `calls` calls; stop it if some never reached it.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while uas.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    if uas.try_wait().ok().flatten().is_none() {
-        let _ = uas.kill();
-        let _ = uas.wait();
-    }
-    let uac = uac?;
-
-    let screen = std::fs::read_dir(&dir)
-        .ok()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .find(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("load_uac") && name.ends_with("_screen.log")
-        })
-        .and_then(|e| std::fs::read_to_string(e.path()).ok())
-        .unwrap_or_default();
-    let succeeded = sipp_cumulative(&screen, "Successful call").unwrap_or(0.0) as usize;
-    let latencies = sipp_rtts(&dir, "load_uac");
-    if !uac.success() {
-        println!("sipp UAC ended with {uac}: see {dir}");
-    }
-    Ok((
-        Figures {
-            label: "sipp call setups (UDP, peer)".into(),
-            attempted: calls,
-            succeeded,
-            elapsed,
-            latencies,
-        },
-        cpu_before,
-        cpu_after,
-    ))
-}
-
 async fn sipline(options: &Options) -> Result<Figures, String> {
     let tally = Arc::new(Tally::default());
     let base = Memory::now();
@@ -940,7 +569,7 @@ fn main() {
     if !options.sipp {
         return;
     }
-    match sipp_calls(options.calls, options.rate, options.window) {
+    match sipp::sipp_calls(options.calls, options.rate, options.window) {
         Ok((peer, cpu_before, cpu_after)) => {
             peer.print("setups/s");
             // sipp's own CPU is not counted: it is a child we only wait for.
