@@ -42,7 +42,7 @@ pub enum Mode {
         target: String,
         /// Digits to send once the call is up, and how.
         dtmf: Option<Dtmf>,
-        /// Hang up after this long.
+        /// Hang up this long after the media flows.
         duration: Option<Duration>,
         /// Where to record the far end.
         record: Option<PathBuf>,
@@ -51,7 +51,7 @@ pub enum Mode {
     Answer {
         /// Stop after this many calls.
         count: Option<u32>,
-        /// Hang up this long after answering.
+        /// Hang up this long after answering, once the media flows.
         duration: Option<Duration>,
         /// Reject with this status instead of answering.
         reject: Option<u16>,
