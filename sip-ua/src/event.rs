@@ -120,6 +120,13 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// A connection attempt failed before any flow came up (connection refused, TLS
+    /// handshake failed, UDP socket not bound); the transport retries by its back-off.
+    /// [`TransportDisconnected`](Event::TransportDisconnected) reports losing a flow.
+    TransportFailed {
+        /// Why, naming the server.
+        reason: String,
+    },
     /// The registrar accepted our binding.
     Registered {
         /// The expiry the registrar granted.

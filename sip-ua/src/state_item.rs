@@ -52,7 +52,9 @@ impl StateItem {
     pub fn on_event(&mut self, event: &Event) -> Option<String> {
         let next = match event {
             Event::TransportConnected { .. } => "connected".to_owned(),
-            Event::TransportDisconnected { .. } => "disconnected".to_owned(),
+            Event::TransportDisconnected { .. } | Event::TransportFailed { .. } => {
+                "disconnected".to_owned()
+            }
             Event::Registered { .. } => "registered".to_owned(),
             Event::IncomingCall {
                 call, remote_uri, ..

@@ -94,6 +94,9 @@ struct Driver {
     phone: Option<sip_config::PhoneConfig>,
     flows: Flows,
     current: Option<FlowId>,
+    /// A failed connection attempt already failed the pending registration (reported once
+    /// until the next connection or `register()`).
+    unreachable_reported: bool,
     media: HashMap<CallHandle, CallMedia>,
     factory: Arc<dyn MediaFactory>,
     /// Where media work reports back to the loop.
@@ -116,6 +119,7 @@ pub(super) async fn run(setup: Setup) {
         phone: setup.phone,
         flows: Flows::default(),
         current: None,
+        unreachable_reported: false,
         media: HashMap::new(),
         factory: setup.factory,
         finished,
@@ -190,6 +194,7 @@ impl Driver {
                 tracing::info!(%flow, server, "transport connected");
                 let id = self.flows.id(flow);
                 self.current = Some(id);
+                self.unreachable_reported = false;
                 self.core.handle_transport_event(
                     now(),
                     TransportEvent::Connected {
@@ -199,7 +204,10 @@ impl Driver {
                     },
                 );
             }
-            WireEvent::Disconnected { reason } => self.disconnected(reason.to_string()),
+            WireEvent::Disconnected { reason } if self.current.is_some() => {
+                self.disconnected(reason.to_string());
+            }
+            WireEvent::Disconnected { reason } => self.connect_failed(reason.to_string()),
             WireEvent::Message { message, flow } => {
                 let id = self.flows.id(flow);
                 self.core.handle_received(now(), &message.as_ref(), id);
@@ -217,9 +225,28 @@ impl Driver {
         }
     }
 
+    /// A connection attempt failed with no flow up: the application hears it, and a
+    /// registration waiting for the flow fails (once per run of failures) instead of waiting
+    /// silently; the transport's reconnect registers again.
+    fn connect_failed(&mut self, reason: String) {
+        tracing::warn!(reason, "transport could not connect");
+        let _ = self.events.send(Event::TransportFailed {
+            reason: reason.clone(),
+        });
+        if self.core.config().register && !self.core.is_registered() && !self.unreachable_reported {
+            self.unreachable_reported = true;
+            let _ = self.events.send(Event::RegistrationFailed {
+                status: None,
+                reason: format!("the server cannot be reached: {reason}"),
+                retry_in: None,
+            });
+        }
+    }
+
     async fn on_command(&mut self, command: Command) {
         match command {
             Command::Register(reply) => {
+                self.unreachable_reported = false;
                 let _ = reply.send(self.core.register(now()));
             }
             Command::Unregister { all, reply } => {

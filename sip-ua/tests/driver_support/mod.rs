@@ -1,7 +1,7 @@
 //! What the driver tests share: agents on the in-process WebSocket registrar double (loopback
 //! only), event waits, and a media factory whose offers and answers wait at a gate the test
 //! opens (slow ICE gathering, made deterministic).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 #[path = "../../../examples/support/registrar_double.rs"]
 pub mod registrar_double;
