@@ -1,8 +1,11 @@
 //! # sip-media
 //!
 //! Media sessions for SIP calls, driven by the SDP bodies a user agent carries: WebRTC
-//! (DTLS-SRTP, ICE, non-trickle) on the `webrtc` crate, with Opus (pure-Rust `opus-rs`), PCMU
-//! and PCMA encoded and decoded here, RFC 4733 DTMF, call-progress tones and a visualiser feed.
+//! (DTLS-SRTP, ICE, non-trickle) on the `webrtc` crate, with Opus (pure-Rust `opus-rs`,
+//! [`OpusOptions`] trading CPU per call against quality), PCMU, PCMA and G.722 encoded and
+//! decoded here, RFC 4733 DTMF, call-progress tones and a visualiser feed. A 183's answer
+//! followed by a different 2xx answer (forked early dialogs) is handled. Feature
+//! `device-audio` adds microphone and speaker through `cpal` (`audio::device`).
 //!
 //! ```no_run
 //! use sip_media::{MediaOptions, MediaSession, WebRtcMedia, tones::{ToneGenerator, ToneSpec}};
