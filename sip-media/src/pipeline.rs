@@ -427,3 +427,53 @@ pub(crate) fn spawn_level_task(engine: Arc<Engine>, rate_hz: u32) -> tokio::task
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdp::NegotiatedAudio;
+
+    fn engine(codec: AudioCodec) -> Arc<Engine> {
+        let engine = Engine::new(&MediaOptions::default());
+        engine.set_negotiated(Negotiated {
+            audio: NegotiatedAudio {
+                codec,
+                payload_type: codec.default_payload_type(),
+                telephone_event: None,
+            },
+            direction: Direction::SendRecv,
+            receive_map: HashMap::new(),
+            receive_events: Vec::new(),
+        });
+        engine
+    }
+
+    #[test]
+    fn consecutive_ticks_advance_one_frame_each() {
+        let engine = engine(AudioCodec::Pcmu);
+        let mut state = SendState::new(7);
+        let first = engine.tick(&mut state).remove(0).header;
+        let second = engine.tick(&mut state).remove(0).header;
+        assert_eq!(second.timestamp.wrapping_sub(first.timestamp), 160);
+        assert_eq!(
+            second.sequence_number,
+            first.sequence_number.wrapping_add(1)
+        );
+        assert_eq!(second.ssrc, 7);
+    }
+
+    #[test]
+    fn skipped_frames_jump_the_timestamp_but_not_the_sequence() {
+        let engine = engine(AudioCodec::Opus);
+        let mut state = SendState::new(7);
+        let first = engine.tick(&mut state).remove(0).header;
+        state.skip_frames(5);
+        let next = engine.tick(&mut state).remove(0).header;
+        // 6 frames of 960 samples at 48 kHz later; the sequence stays contiguous, so the
+        // receiver sees a gap in time (concealed), not lost packets.
+        assert_eq!(next.timestamp.wrapping_sub(first.timestamp), 6 * 960);
+        assert_eq!(next.sequence_number, first.sequence_number.wrapping_add(1));
+        let after = engine.tick(&mut state).remove(0).header;
+        assert_eq!(after.timestamp.wrapping_sub(next.timestamp), 960);
+    }
+}

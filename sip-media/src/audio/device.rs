@@ -264,6 +264,8 @@ pub struct Speaker {
     name: String,
     buffer: Arc<Mutex<VecDeque<f32>>>,
     converter: RateConverter,
+    /// Reused per write: the far end's samples as floats, then at the device's rate.
+    input: Vec<f32>,
     scratch: Vec<f32>,
 }
 
@@ -303,6 +305,7 @@ impl Speaker {
             name,
             buffer,
             converter: RateConverter::new(SAMPLE_RATE, rate),
+            input: Vec::new(),
             scratch: Vec::new(),
         })
     }
@@ -347,9 +350,11 @@ where
 
 impl PcmSink for Speaker {
     fn write(&mut self, samples: &[i16]) {
-        let input: Vec<f32> = samples.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        self.input.clear();
+        self.input
+            .extend(samples.iter().map(|&s| f32::from(s) / 32768.0));
         self.scratch.clear();
-        self.converter.process(&input, &mut self.scratch);
+        self.converter.process(&self.input, &mut self.scratch);
         let mut buffer = lock(&self.buffer);
         buffer.extend(self.scratch.iter().copied());
         let excess = buffer.len().saturating_sub(MAX_BUFFERED);
