@@ -60,11 +60,12 @@ fn loudest_band(report: &LevelReport) -> usize {
         .unwrap_or(0)
 }
 
-/// The tone's band stands out: loudest, and at least 4 times every band two or more away.
+/// A report over the tone alone (the first ones also cover the silence before it): RMS
+/// -9 dBFS within 3 dB, and the tone's band stands out: loudest, and at least 4 times every
+/// band two or more away.
 fn shows_the_tone(report: &LevelReport) -> bool {
     let tone = report.spectrum[TONE_BAND];
-    report.rms_dbfs > -15.0
-        && report.rms_dbfs < -5.0
+    (report.rms_dbfs - -9.0).abs() < 3.0
         && report.peak_dbfs > -10.0
         && loudest_band(report) == TONE_BAND
         && (0..BANDS)
@@ -93,11 +94,7 @@ async fn remote_levels_follow_the_far_end_tone_and_silence() {
     assert!(local.is_ok(), "caller's local feed: {local:?}");
     // ...and the far end's remote feed shows it after Opus and the network.
     let remote = report_where(&mut callee_levels, LevelSide::Remote, shows_the_tone).await;
-    let remote = remote.unwrap_or_else(|last| panic!("callee's remote feed: {last:?}"));
-    assert!(
-        (remote.rms_dbfs - -9.0).abs() < 3.0,
-        "RMS of a 0.5 sine is -9 dBFS: {remote:?}"
-    );
+    assert!(remote.is_ok(), "callee's remote feed: {remote:?}");
     // The callee sends silence (its default source): its remote feed at the caller is low.
     let quiet = report_where(&mut caller_levels, LevelSide::Remote, |r| {
         r.rms_dbfs < -60.0
