@@ -328,6 +328,8 @@ fn spawn_sender(
                 // then send the first frame at once and pace from there.
                 let _ = tokio::time::timeout(FRAME_PERIOD, connected.came_up.notified()).await;
                 clock = FrameClock::new();
+                // A new connection (a forked answer replaces it) gets its own first warning.
+                reported = false;
                 continue;
             }
             let skipped = clock.next_frame().await;
