@@ -40,6 +40,7 @@ fn ended_by(by: EndedBy) -> &'static str {
 pub fn event_json(event: &Event) -> Option<Value> {
     let value = match event {
         Event::TransportConnected { flow } => json!({"event": "connected", "flow": flow.0}),
+        Event::TransportFailed { reason } => json!({"event": "transport-failed", "reason": reason}),
         Event::TransportDisconnected { flow, reason } => {
             json!({"event": "disconnected", "flow": flow.0, "reason": reason})
         }

@@ -118,6 +118,14 @@ fn normal_end(cause: EndCause) -> bool {
     )
 }
 
+/// `486 Busy Here`, or the reason alone when no response came (timeout, transport).
+fn with_status(status: Option<u16>, reason: &str) -> String {
+    match status {
+        Some(status) => format!("{status} {reason}"),
+        None => reason.to_owned(),
+    }
+}
+
 async fn next_line(lines: &mut Option<Lines<BufReader<Stdin>>>) -> Option<String> {
     match lines {
         Some(lines) => match lines.next_line().await {
@@ -268,7 +276,9 @@ impl Phone {
         self.printer.event(&event);
         match event {
             Event::TransportConnected { .. } if !self.registers => self.on_ready().await,
-            Event::TransportDisconnected { reason, .. } => self.last_disconnect = Some(reason),
+            Event::TransportDisconnected { reason, .. } | Event::TransportFailed { reason } => {
+                self.last_disconnect = Some(reason)
+            }
             Event::Registered { .. } => {
                 self.registered = true;
                 self.on_ready().await;
@@ -278,8 +288,10 @@ impl Phone {
             Event::RegistrationFailed { status, reason, .. }
                 if !self.registered || matches!(self.mode, Mode::Register) =>
             {
-                let status = status.map_or("no response".to_owned(), |s| s.to_string());
-                self.done = Some(Err(format!("registration failed: {status} {reason}")));
+                self.done = Some(Err(format!(
+                    "registration failed: {}",
+                    with_status(status, &reason)
+                )));
             }
             Event::Unregistered if matches!(self.mode, Mode::Register) => {
                 self.done = Some(Ok(()));
@@ -306,9 +318,8 @@ impl Phone {
                 reason,
             } => {
                 if self.calls.contains_key(&call) {
-                    let status = status.map_or("no response".to_owned(), |s| s.to_string());
                     self.problems
-                        .push(format!("{call} failed: {status} {reason}"));
+                        .push(format!("{call} failed: {}", with_status(status, &reason)));
                 }
                 self.end_call(call).await;
             }

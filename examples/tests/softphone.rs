@@ -248,6 +248,36 @@ fn insecure_prints_a_warning() {
     );
 }
 
+#[test]
+fn a_refused_connection_fails_the_registration_with_the_reason() {
+    // A loopback port nobody listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = format!("ws://127.0.0.1:{port}/ws");
+    let out = run(&[
+        "--json",
+        "--server",
+        &server,
+        "--user",
+        "u",
+        "--password",
+        "p",
+        "--domain",
+        "127.0.0.1",
+        "register",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(r#"{"event":"transport-failed","reason":"#),
+        "{stdout}"
+    );
+    assert!(stderr.contains("registration failed"), "{stderr}");
+}
+
 /// Where Kamailio runs, or `None` (after printing why) outside `scripts/test`.
 fn interop() -> Option<PathBuf> {
     if std::env::var("SIPLINE_INTEROP").is_err() {
@@ -475,6 +505,26 @@ fn registers_over_wss_trusting_the_given_ca() {
     let Some(run_dir) = interop() else { return };
     let ca = run_dir.join("ca.pem").display().to_string();
     register_and_unregister(WSS, "7103", &["--ca".into(), ca]);
+}
+
+#[test]
+fn wss_checks_the_certificate_unless_told_insecure() {
+    if interop().is_none() {
+        return;
+    }
+    // Kamailio's certificate comes from a throw-away CA the system does not trust.
+    let mut args = account(WSS, "7106", PASSWORD);
+    args.push("register".into());
+    let (code, events, stderr) = Running::start(&args).finish(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{events:#?}\n{stderr}");
+    let failed = one(&events, "registration-failed");
+    assert!(
+        failed["reason"]
+            .as_str()
+            .is_some_and(|r| r.to_ascii_lowercase().contains("certificate")),
+        "{failed}"
+    );
+    register_and_unregister(WSS, "7107", &["--insecure".into()]);
 }
 
 #[test]
