@@ -5,11 +5,48 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sip_media::{MediaOptions, MediaSession, RtpMedia, WebRtcMedia};
 
+/// What the driver knows when a call needs a session: the signalling transport and, for an
+/// incoming call, the caller's offer (so a factory can pick plain RTP or WebRTC, see
+/// [`AutoMediaFactory`](super::AutoMediaFactory)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MediaContext<'a> {
+    /// The transport of the flow in use; `None` when no flow is up.
+    pub transport: Option<crate::flow::Transport>,
+    /// The peer's SDP offer when the session must answer one; `None` when it makes the
+    /// offer (outgoing calls, an INVITE without SDP).
+    pub remote_offer: Option<&'a str>,
+}
+
+impl<'a> MediaContext<'a> {
+    /// A context for a session on `transport` answering `remote_offer` (if any).
+    pub fn new(
+        transport: Option<crate::flow::Transport>,
+        remote_offer: Option<&'a str>,
+    ) -> MediaContext<'a> {
+        MediaContext {
+            transport,
+            remote_offer,
+        }
+    }
+}
+
 /// Creates the media session of each new call.
 #[async_trait]
 pub trait MediaFactory: Send + Sync + 'static {
     /// A new session for one call.
     async fn create(&self) -> sip_media::Result<Arc<dyn MediaSession>>;
+
+    /// A new session for one call, knowing its transport and the peer's offer; the driver
+    /// always calls this one. The default ignores the context and calls
+    /// [`create`](MediaFactory::create).
+    async fn create_for(
+        &self,
+        context: MediaContext<'_>,
+    ) -> sip_media::Result<Arc<dyn MediaSession>> {
+        let _ = context;
+        self.create().await
+    }
 
     /// The configuration was reloaded ([`UserAgent::reload`](super::UserAgent::reload)) and
     /// its media or ICE settings changed: a factory that builds its options from the

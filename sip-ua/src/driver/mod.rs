@@ -4,6 +4,7 @@
 //! never waits for it. [`UserAgent::reload`] applies a changed configuration, and only what
 //! changed.
 
+mod auto_media;
 mod handle;
 mod media;
 mod run;
@@ -14,8 +15,11 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+pub use auto_media::{AutoMediaFactory, MediaProfile};
 pub use handle::{MediaHandle, MediaKind, MuteState};
-pub use media::{FixedSdpFactory, FixedSdpMedia, MediaFactory, RtpFactory, WebRtcFactory};
+pub use media::{
+    FixedSdpFactory, FixedSdpMedia, MediaContext, MediaFactory, RtpFactory, WebRtcFactory,
+};
 
 use crate::config::CoreConfig;
 use crate::error::{Error, Result};

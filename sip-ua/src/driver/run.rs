@@ -225,6 +225,12 @@ impl Driver {
         }
     }
 
+    /// The transport of the flow in use, for media factories choosing by transport.
+    fn transport_kind(&self) -> Option<Kind> {
+        let flow = self.flows.flows.get(&self.current?)?;
+        Some(kind(flow.kind))
+    }
+
     /// A connection attempt failed with no flow up: the application hears it, and a
     /// registration waiting for the flow fails (once per run of failures) instead of waiting
     /// silently; the transport's reconnect registers again.

@@ -9,9 +9,10 @@ use sip_media::{AnswerKind, Direction, MediaError, MediaEvent, MediaSession};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::MediaFactory;
+use super::{MediaContext, MediaFactory};
 use crate::error::{Error, Result};
 use crate::event::CallHandle;
+use crate::flow::Transport;
 
 /// Where an API caller waits for the outcome.
 pub(super) type Reply<T> = Option<oneshot::Sender<Result<T>>>;
@@ -23,6 +24,8 @@ pub(super) enum MediaJob {
     Answer {
         offer: Option<String>,
         muted: bool,
+        /// The signalling transport, for a factory choosing the kind of media.
+        transport: Option<Transport>,
         /// For a 183 (early media) rather than the 200.
         early: bool,
         reply: Reply<()>,
@@ -206,10 +209,12 @@ impl WorkerState {
             MediaJob::Answer {
                 offer,
                 muted,
+                transport,
                 early,
                 reply,
             } => {
-                let result = match self.session(muted).await {
+                let context = MediaContext::new(transport, offer.as_deref());
+                let result = match self.session(muted, context).await {
                     Ok(session) => match &offer {
                         Some(offer) => session.create_answer(offer).await,
                         None => session.create_offer().await,
@@ -258,11 +263,15 @@ impl WorkerState {
 
     /// The call's session, made now when it has none (announced to the loop before any result
     /// that needs it).
-    async fn session(&mut self, muted: bool) -> sip_media::Result<Arc<dyn MediaSession>> {
+    async fn session(
+        &mut self,
+        muted: bool,
+        context: MediaContext<'_>,
+    ) -> sip_media::Result<Arc<dyn MediaSession>> {
         if let Some(session) = &self.session {
             return Ok(session.clone());
         }
-        let session = self.factory.create().await?;
+        let session = self.factory.create_for(context).await?;
         session.set_muted(muted);
         forward_events(self.call, &session, self.done.clone());
         self.session = Some(session.clone());
@@ -285,13 +294,16 @@ fn no_session(operation: &'static str) -> MediaError {
 /// [`Finished::Outgoing`] arrives. Closes the session itself when the loop has gone.
 pub(super) fn prepare_outgoing(
     target: String,
+    transport: Option<Transport>,
     factory: Arc<dyn MediaFactory>,
     done: mpsc::UnboundedSender<Finished>,
     reply: Reply<CallHandle>,
 ) {
     tokio::spawn(async move {
         let prepare = async {
-            let session = factory.create().await?;
+            let session = factory
+                .create_for(MediaContext::new(transport, None))
+                .await?;
             match session.create_offer().await {
                 Ok(offer) => Ok((session, offer)),
                 Err(e) => {

@@ -72,13 +72,21 @@ impl Driver {
     /// Starts an outgoing call: the session and offer are made off the loop, the INVITE goes
     /// out when they are ready ([`Finished::Outgoing`]).
     pub(super) fn call(&mut self, target: String, reply: Reply<CallHandle>) {
-        worker::prepare_outgoing(target, self.factory.clone(), self.finished.clone(), reply);
+        let transport = self.transport_kind();
+        worker::prepare_outgoing(
+            target,
+            transport,
+            self.factory.clone(),
+            self.finished.clone(),
+            reply,
+        );
     }
 
     /// Answers an incoming call: the session and answer are made off the loop, the 2xx (or
     /// with `early` the 183) goes out when they are ready ([`Finished::Answer`]). After early
     /// media the 2xx repeats the 183's answer at once.
     pub(super) fn answer(&mut self, call: CallHandle, early: bool, reply: Reply<()>) {
+        let transport = self.transport_kind();
         let Some(media) = self.media.get_mut(&call) else {
             return respond(reply, Err(Error::UnknownCall { call }), "answer");
         };
@@ -115,6 +123,7 @@ impl Driver {
         media.worker.queue(MediaJob::Answer {
             offer: media.remote_offer.clone(),
             muted: media.mute.microphone,
+            transport,
             early,
             reply,
         });
