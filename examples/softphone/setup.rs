@@ -149,6 +149,64 @@ pub fn setup(args: &Args, video: bool) -> Result<Setup, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    fn args(line: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("softphone").chain(line.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn a_command_line_account_becomes_the_agent_options() {
+        let args = args(&[
+            "--server",
+            "ws://127.0.0.1:8080/ws",
+            "--user",
+            "201",
+            "--password",
+            "s3cret-pw",
+            "--domain",
+            "127.0.0.1",
+            "register",
+        ]);
+        let setup = setup(&args, false).unwrap();
+        assert_eq!(setup.aor, "sip:201@127.0.0.1");
+        assert_eq!(setup.agent.core.aor, "sip:201@127.0.0.1");
+        assert_eq!(setup.media_kind, MediaKind::WebRtc);
+        assert_eq!(setup.dtmf_method, DtmfMethod::Rfc4733);
+        // The server is on loopback: so is the media.
+        assert_eq!(
+            setup.media.ice.gather_addresses,
+            [IpAddr::from([127, 0, 0, 1])]
+        );
+        assert!(!setup.agent.transport.tls.danger_accept_invalid_certificates);
+        let printed = format!("{setup:?}");
+        assert!(!printed.contains("s3cret-pw"), "{printed}");
+    }
+
+    #[test]
+    fn sip_servers_get_plain_rtp_and_refuse_video() {
+        let line = [
+            "--server",
+            "sip:pbx.example.com;transport=tcp",
+            "--user",
+            "201",
+            "--password",
+            "pw",
+            "--domain",
+            "example.com",
+            "--insecure",
+            "register",
+        ];
+        let setup = setup(&args(&line), false).unwrap();
+        assert_eq!(setup.media_kind, MediaKind::PlainRtp);
+        assert!(setup.media.ice.gather_addresses.is_empty());
+        assert!(setup.agent.transport.tls.danger_accept_invalid_certificates);
+        assert!(
+            super::setup(&args(&line), true)
+                .unwrap_err()
+                .contains("--video")
+        );
+    }
 
     #[test]
     fn loopback_hosts_are_recognised() {
