@@ -1009,3 +1009,34 @@ fn a_video_call_to_an_audio_only_phone_keeps_the_audio() {
         assert_eq!(summary["codec"], "opus", "{both}");
     }
 }
+
+#[test]
+fn interactive_answers_an_incoming_call_when_told() {
+    if interop().is_none() {
+        return;
+    }
+    let limit = Duration::from_secs(20);
+    let mut args = account(WS, "7272", PASSWORD);
+    args.push("interactive".into());
+    let (mut phone, mut keys) = Running::start_typing(&args);
+    phone.wait_for("ready", limit);
+    let mut call_args = account(WS, "7271", PASSWORD);
+    call_args.extend(["call", "7272", "--duration", "1"].map(str::to_owned));
+    let caller = Running::start(&call_args);
+    let incoming = phone.wait_for("incoming", limit);
+    assert_eq!(incoming["remote_uri"], "sip:7271@127.0.0.1", "{incoming}");
+    writeln!(keys, "answer").unwrap();
+    phone.wait_for("confirmed", limit);
+    assert_eq!(phone.wait_for("ended", limit)["cause"], "remote-bye");
+    writeln!(keys, "answer").unwrap();
+    assert_eq!(
+        phone.wait_for("error", limit)["message"],
+        "there is no call"
+    );
+    drop(keys); // end of input quits
+    let (code, events, stderr) = phone.finish(limit);
+    assert_eq!(code, Some(0), "{events:#?}\n{stderr}");
+    let (code, events, stderr) = caller.finish(limit);
+    assert_eq!(code, Some(0), "{events:#?}\n{stderr}");
+    assert!(one(&events, "call-summary")["rx_packets"].as_u64() > Some(0));
+}
