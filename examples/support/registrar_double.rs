@@ -36,6 +36,7 @@ struct State {
 #[derive(Debug)]
 pub struct RegistrarDouble {
     addr: SocketAddr,
+    state: Arc<Mutex<State>>,
     task: JoinHandle<()>,
 }
 
@@ -51,17 +52,29 @@ impl RegistrarDouble {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, addr, state.clone()));
+                tokio::spawn(serve(stream, addr, shared.clone()));
             }
         });
-        Ok(RegistrarDouble { addr, task })
+        Ok(RegistrarDouble { addr, state, task })
     }
 
     /// The WebSocket URL agents connect to (`ws://127.0.0.1:PORT`).
     pub fn ws_url(&self) -> String {
         format!("ws://{}", self.addr)
+    }
+
+    /// The users with a binding now, sorted (for tests counting bindings).
+    #[allow(dead_code)] // used by sip-ua's driver tests, not by the demo
+    pub fn bound_users(&self) -> Vec<String> {
+        let mut users: Vec<String> = match self.state.lock() {
+            Ok(s) => s.bindings.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        users.sort();
+        users
     }
 }
 

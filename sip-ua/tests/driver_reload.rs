@@ -103,6 +103,7 @@ async fn an_account_change_registers_again_on_the_same_connection() {
     let config = phone("alice", &double.ws_url());
     let (alice, mut alice_events) = configured(&config).await;
     let (bob, _bob_events) = agent("bob", &double.ws_url(), fixed()).await;
+    assert_eq!(double.bound_users(), ["alice", "bob"]);
 
     let mut renamed = config.clone();
     renamed.account = Account::new("sip:alicia@127.0.0.1", "alicia", Secret::new("new"));
@@ -118,6 +119,21 @@ async fn an_account_change_registers_again_on_the_same_connection() {
             Event::TransportDisconnected { .. } | Event::TransportConnected { .. }
         )),
         "{seen:?}"
+    );
+    let unregistered = seen
+        .iter()
+        .position(|e| matches!(e, Event::Unregistered))
+        .expect("the old binding was removed");
+    assert!(
+        seen[unregistered..]
+            .iter()
+            .any(|e| matches!(e, Event::Registered { .. })),
+        "removed before the new registration: {seen:?}"
+    );
+    assert_eq!(
+        double.bound_users(),
+        ["alicia", "bob"],
+        "the old AOR's binding is gone"
     );
 
     // The new address of record reaches alice's agent.
@@ -146,13 +162,20 @@ async fn a_transport_change_reconnects_to_the_new_server_and_registers_there() {
     let order: Vec<&str> = seen
         .iter()
         .filter_map(|e| match e {
+            Event::Unregistered => Some("unregistered"),
             Event::TransportDisconnected { .. } => Some("disconnected"),
             Event::TransportConnected { .. } => Some("connected"),
             Event::Registered { .. } => Some("registered"),
             _ => None,
         })
         .collect();
-    assert_eq!(order, ["disconnected", "connected", "registered"]);
+    // The old binding is removed on the old connection before it closes.
+    assert_eq!(
+        order,
+        ["unregistered", "disconnected", "connected", "registered"]
+    );
+    assert_eq!(first.bound_users(), Vec::<String>::new());
+    assert_eq!(second.bound_users(), ["alice", "bob"]);
 
     // Bob, registered only with the second server, reaches alice.
     bob.call("alice").await.unwrap();

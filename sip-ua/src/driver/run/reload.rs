@@ -1,6 +1,8 @@
 //! `ua.reload(config)`: applies what changed between two configurations, and only that
 //! (sip-config's [`diff`](sip_config::diff) says what each change requires).
 
+use std::time::Duration;
+
 use sip_config::{Account, ConfigDiff, Effect, PhoneConfig, Secret};
 use sip_transport::Transport;
 
@@ -18,6 +20,9 @@ fn nothing() -> PhoneConfig {
     blank.transport.urls.clear();
     blank
 }
+
+/// How long a reload waits for the registrar to remove the old binding before going on.
+const UNREGISTER_GRACE: Duration = Duration::from_secs(2);
 
 /// Whether a change under `section` (`account`, `auto_dial` ...) is in `diff`.
 fn touches(diff: &ConfigDiff, section: &str) -> bool {
@@ -65,12 +70,26 @@ impl Driver {
                 .then(|| tokio::time::Instant::now() + super::AUTO_DIAL_DELAY);
         }
 
+        // A new server or address of record: the old binding would linger at the registrar
+        // until it expires (calls to the old AOR still ringing here, or nowhere), so it is
+        // removed first, on the old flow and under the old AOR.
+        let moving = reconnect.is_some() || self.core.config().aor != fresh.core.aor;
+        let unregistered = moving && self.core.is_registered();
+        if unregistered {
+            self.remove_binding().await;
+        }
         if let Some((config, (transport, wire))) = reconnect {
             let old = std::mem::replace(&mut self.transport, transport);
             self.wire = wire;
             self.transport_config = config;
             old.close().await;
             self.disconnected("reconnecting for a new configuration".to_owned());
+            if unregistered && self.core.config().register {
+                // Registers on the new flow once it is up (unregistering cleared the wish).
+                if let Err(e) = self.core.register(now()) {
+                    tracing::warn!(error = %e, "registering on the new flow");
+                }
+            }
         }
         if touches(&diff, "account") || touches(&diff, "registration") {
             // Settings the PhoneConfig does not carry (timers, user agent, seed) stay.
@@ -87,5 +106,29 @@ impl Driver {
         }
         self.phone = Some(new);
         Ok(diff)
+    }
+
+    /// Unregisters our binding and waits (at most [`UNREGISTER_GRACE`]) for the registrar's
+    /// answer, handling what arrives meanwhile; a registrar that does not answer in time
+    /// leaves the binding to expire.
+    async fn remove_binding(&mut self) {
+        self.core.unregister(now(), false);
+        self.flush().await;
+        let deadline = tokio::time::Instant::now() + UNREGISTER_GRACE;
+        while self.core.is_registered() && tokio::time::Instant::now() < deadline {
+            let timer = self.core.poll_timeout().map(tokio::time::Instant::from_std);
+            let wake = timer.map_or(deadline, |t| t.min(deadline));
+            tokio::select! {
+                event = self.wire.recv() => match event {
+                    Some(event) => self.on_wire(event),
+                    None => break,
+                },
+                () = tokio::time::sleep_until(wake) => self.core.handle_timeout(now()),
+            }
+            self.flush().await;
+        }
+        if self.core.is_registered() {
+            tracing::warn!("the registrar did not remove the old binding in time");
+        }
     }
 }
