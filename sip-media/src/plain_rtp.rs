@@ -26,6 +26,7 @@ use crate::options::{AudioCodec, MediaOptions};
 use crate::pipeline::{Engine, Negotiated, SendState, lock, spawn_level_task};
 use crate::sdp::{self, Direction, MediaSection, SessionSummary};
 use crate::session::{AnswerKind, IceState, MediaEvent, MediaSession, MediaStats};
+use crate::video::{VideoCodec, VideoFrame};
 
 /// Payload type offered for telephone-event/8000 over plain RTP (Asterisk's and most PBXes').
 const TELEPHONE_EVENT_PT: u8 = 101;
@@ -65,6 +66,7 @@ pub struct RtpMedia {
     negotiation: tokio::sync::Mutex<Negotiation>,
     wanted: Mutex<Direction>,
     connected: Arc<AtomicBool>,
+    camera_muted: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -187,6 +189,7 @@ impl RtpMedia {
             negotiation: tokio::sync::Mutex::new(Negotiation::default()),
             wanted: Mutex::new(Direction::SendRecv),
             connected,
+            camera_muted: AtomicBool::new(false),
             tasks: Mutex::new(tasks),
         })
     }
@@ -645,6 +648,29 @@ impl MediaSession for RtpMedia {
 
     fn is_muted(&self) -> bool {
         self.engine.muted.load(Ordering::Relaxed)
+    }
+
+    fn set_camera_muted(&self, muted: bool) {
+        self.camera_muted.store(muted, Ordering::Relaxed);
+    }
+
+    fn is_camera_muted(&self) -> bool {
+        self.camera_muted.load(Ordering::Relaxed)
+    }
+
+    fn video_codec(&self) -> Option<VideoCodec> {
+        None
+    }
+
+    fn take_video_frames(&self) -> Option<tokio::sync::mpsc::Receiver<VideoFrame>> {
+        None
+    }
+
+    async fn send_video_frame(&self, _frame: Bytes, _duration: Duration) -> Result<()> {
+        Err(MediaError::InvalidState {
+            operation: "send video frame",
+            state: "plain RTP sessions carry audio only".into(),
+        })
     }
 
     fn set_source(&self, source: Box<dyn PcmSource>) {

@@ -1,14 +1,18 @@
 //! The [`MediaSession`] trait the user agent drives, and the events and statistics a session
 //! reports.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
-use tokio::sync::broadcast;
+use bytes::Bytes;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::audio::{PcmSink, PcmSource};
 use crate::error::Result;
 use crate::level::LevelReport;
 use crate::options::AudioCodec;
 use crate::sdp::Direction;
+use crate::video::{VideoCodec, VideoFrame};
 
 /// Whether a remote answer is provisional (a 18x with SDP: early media) or final (2xx/ACK).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +120,25 @@ pub trait MediaSession: Send + Sync {
 
     /// Whether the microphone is muted.
     fn is_muted(&self) -> bool;
+
+    /// Mutes or unmutes the camera without renegotiation: while muted, frames given to
+    /// [`send_video_frame`](Self::send_video_frame) are dropped instead of sent. A session
+    /// without video keeps the state, so a later re-offer with video starts muted.
+    fn set_camera_muted(&self, muted: bool);
+
+    /// Whether the camera is muted.
+    fn is_camera_muted(&self) -> bool;
+
+    /// The negotiated video codec, when video was negotiated.
+    fn video_codec(&self) -> Option<VideoCodec>;
+
+    /// Takes the stream of received encoded video frames (once; `None` afterwards, and for
+    /// sessions that carry no video).
+    fn take_video_frames(&self) -> Option<mpsc::Receiver<VideoFrame>>;
+
+    /// Sends one application-encoded frame (a VP8 frame or an H.264 Annex-B access unit) of
+    /// the given display duration. An error when video is not negotiated in send mode.
+    async fn send_video_frame(&self, frame: Bytes, duration: Duration) -> Result<()>;
 
     /// Replaces what is sent.
     fn set_source(&self, source: Box<dyn PcmSource>);

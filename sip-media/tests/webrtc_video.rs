@@ -101,6 +101,39 @@ async fn frames_arrive(codec: VideoCodec) {
             "{codec:?}: a received frame differs from every sent one"
         );
     }
+    // Camera muted (through the trait, as sip-ua's driver does): frames are not sent, and
+    // sending resumes on unmute without renegotiation.
+    let session: &dyn MediaSession = &sender;
+    session.set_camera_muted(true);
+    assert!(session.is_camera_muted());
+    for f in &sent[..5] {
+        session
+            .send_video_frame(f.clone(), Duration::from_millis(33))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(33)).await;
+    }
+    let while_muted = tokio::time::timeout(Duration::from_millis(500), frames.recv()).await;
+    assert!(
+        while_muted.is_err(),
+        "{codec:?}: a frame arrived while the camera was muted"
+    );
+    session.set_camera_muted(false);
+    let mut after_unmute = 0;
+    for f in &sent[..5] {
+        session
+            .send_video_frame(f.clone(), Duration::from_millis(33))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(33)).await;
+    }
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), frames.recv()).await {
+        after_unmute += 1;
+    }
+    assert!(
+        after_unmute >= 4,
+        "{codec:?}: {after_unmute} of 5 frames after unmuting"
+    );
     // The receive-only side cannot send.
     assert!(
         receiver

@@ -72,8 +72,13 @@ async fn mute_state_and_media_handles_follow_the_call() {
     wait(&mut alice_events, "confirmed", confirmed).await;
 
     // Camera and microphone are independent; unmuting reaches the session.
+    assert!(!media.is_camera_muted());
     let state = ringing.mute(MediaKind::Camera, true).await.unwrap();
     assert!(state.camera && state.microphone);
+    assert!(
+        media.is_camera_muted(),
+        "the camera mute reaches the session"
+    );
     let state = ringing.mute(MediaKind::Microphone, false).await.unwrap();
     assert_eq!(
         state,

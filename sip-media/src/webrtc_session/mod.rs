@@ -6,7 +6,7 @@ mod events;
 mod fork;
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -64,6 +64,7 @@ pub struct WebRtcMedia {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     video_packetizer: tokio::sync::Mutex<VideoPacketizer>,
     video_frames: Mutex<Option<mpsc::Receiver<VideoFrame>>>,
+    camera_muted: AtomicBool,
 }
 
 impl std::fmt::Debug for WebRtcMedia {
@@ -130,64 +131,13 @@ impl WebRtcMedia {
             tasks: Mutex::new(vec![sender_task, level_task]),
             video_packetizer: tokio::sync::Mutex::new(VideoPacketizer::new(video_ssrc)),
             video_frames: Mutex::new(Some(video_rx)),
+            camera_muted: AtomicBool::new(false),
         })
     }
 
     /// The current peer connection.
     fn pc(&self) -> Arc<dyn PeerConnection> {
         lock(&self.pc).clone()
-    }
-
-    /// The negotiated video codec, when video was negotiated.
-    pub fn video_codec(&self) -> Option<VideoCodec> {
-        lock(&self.shared.video_codec).map(|(codec, _)| codec)
-    }
-
-    /// Takes the stream of received encoded video frames (once; `None` afterwards). Frames
-    /// are dropped when the application does not keep up.
-    pub fn take_video_frames(&self) -> Option<mpsc::Receiver<VideoFrame>> {
-        lock(&self.video_frames).take()
-    }
-
-    /// Sends one application-encoded frame (a VP8 frame or an H.264 Annex-B access unit) of
-    /// the given display duration.
-    pub async fn send_video_frame(
-        &self,
-        frame: Bytes,
-        duration: std::time::Duration,
-    ) -> Result<()> {
-        self.check_open()?;
-        let track = self.tracks.video.as_ref().ok_or(MediaError::InvalidState {
-            operation: "send video frame",
-            state: "video is not in send mode".into(),
-        })?;
-        let (codec, payload_type) =
-            (*lock(&self.shared.video_codec)).ok_or(MediaError::InvalidState {
-                operation: "send video frame",
-                state: "no video codec negotiated".into(),
-            })?;
-        if !self.shared.connected.is_up() {
-            return Err(MediaError::InvalidState {
-                operation: "send video frame",
-                state: "not connected".into(),
-            });
-        }
-        let packets = self
-            .video_packetizer
-            .lock()
-            .await
-            .packetize(codec, payload_type, &frame, duration)
-            .map_err(|reason| MediaError::Codec {
-                codec: codec.encoding_name(),
-                reason,
-            })?;
-        for packet in packets {
-            track
-                .write_rtp(packet)
-                .await
-                .map_err(|e| MediaError::webrtc("write video RTP", e))?;
-        }
-        Ok(())
     }
 
     /// Waits for ICE gathering to complete or for the configured deadline.
@@ -476,6 +426,62 @@ impl MediaSession for WebRtcMedia {
 
     fn is_muted(&self) -> bool {
         self.engine.muted.load(Ordering::Relaxed)
+    }
+
+    fn set_camera_muted(&self, muted: bool) {
+        self.camera_muted.store(muted, Ordering::Relaxed);
+    }
+
+    fn is_camera_muted(&self) -> bool {
+        self.camera_muted.load(Ordering::Relaxed)
+    }
+
+    fn video_codec(&self) -> Option<VideoCodec> {
+        lock(&self.shared.video_codec).map(|(codec, _)| codec)
+    }
+
+    // Frames are dropped when the application does not keep up.
+    fn take_video_frames(&self) -> Option<mpsc::Receiver<VideoFrame>> {
+        lock(&self.video_frames).take()
+    }
+
+    async fn send_video_frame(&self, frame: Bytes, duration: std::time::Duration) -> Result<()> {
+        self.check_open()?;
+        let track = self.tracks.video.as_ref().ok_or(MediaError::InvalidState {
+            operation: "send video frame",
+            state: "video is not in send mode".into(),
+        })?;
+        let (codec, payload_type) =
+            (*lock(&self.shared.video_codec)).ok_or(MediaError::InvalidState {
+                operation: "send video frame",
+                state: "no video codec negotiated".into(),
+            })?;
+        if !self.shared.connected.is_up() {
+            return Err(MediaError::InvalidState {
+                operation: "send video frame",
+                state: "not connected".into(),
+            });
+        }
+        if self.camera_muted.load(Ordering::Relaxed) {
+            // Muted without renegotiation: the far end keeps its last picture.
+            return Ok(());
+        }
+        let packets = self
+            .video_packetizer
+            .lock()
+            .await
+            .packetize(codec, payload_type, &frame, duration)
+            .map_err(|reason| MediaError::Codec {
+                codec: codec.encoding_name(),
+                reason,
+            })?;
+        for packet in packets {
+            track
+                .write_rtp(packet)
+                .await
+                .map_err(|e| MediaError::webrtc("write video RTP", e))?;
+        }
+        Ok(())
     }
 
     fn set_source(&self, source: Box<dyn PcmSource>) {

@@ -18,8 +18,8 @@ pub use crate::popup::MediaKind;
 pub struct MuteState {
     /// The microphone sends silence.
     pub microphone: bool,
-    /// The camera is off. Video frames come from the application (sip-media sends the frames
-    /// it is given), so the application's frame source must follow this flag.
+    /// The camera is off: the session drops the video frames the application gives it, so
+    /// the far end keeps its last picture.
     pub camera: bool,
 }
 
@@ -100,6 +100,11 @@ impl MediaHandle {
     /// Whether the microphone sends silence now.
     pub fn is_microphone_muted(&self) -> bool {
         self.session.is_muted()
+    }
+
+    /// Whether the session drops the camera's frames now.
+    pub fn is_camera_muted(&self) -> bool {
+        self.session.is_camera_muted()
     }
 
     /// Replaces what is sent (a WAV file, a tone, a microphone).

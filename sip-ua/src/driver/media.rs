@@ -105,6 +105,7 @@ pub struct FixedSdpMedia {
     sdp: String,
     direction: std::sync::Mutex<sip_media::Direction>,
     muted: std::sync::atomic::AtomicBool,
+    camera_muted: std::sync::atomic::AtomicBool,
     events: tokio::sync::broadcast::Sender<sip_media::MediaEvent>,
     levels: tokio::sync::broadcast::Sender<sip_media::level::LevelReport>,
 }
@@ -116,6 +117,7 @@ impl FixedSdpMedia {
             sdp: sdp.into(),
             direction: std::sync::Mutex::new(sip_media::Direction::SendRecv),
             muted: std::sync::atomic::AtomicBool::new(false),
+            camera_muted: std::sync::atomic::AtomicBool::new(false),
             events: tokio::sync::broadcast::channel(4).0,
             levels: tokio::sync::broadcast::channel(1).0,
         }
@@ -213,6 +215,36 @@ impl MediaSession for FixedSdpMedia {
 
     fn is_muted(&self) -> bool {
         self.muted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_camera_muted(&self, muted: bool) {
+        self.camera_muted
+            .store(muted, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_camera_muted(&self) -> bool {
+        self.camera_muted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn video_codec(&self) -> Option<sip_media::video::VideoCodec> {
+        None
+    }
+
+    fn take_video_frames(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<sip_media::video::VideoFrame>> {
+        None
+    }
+
+    async fn send_video_frame(
+        &self,
+        _frame: bytes::Bytes,
+        _duration: std::time::Duration,
+    ) -> sip_media::Result<()> {
+        Err(sip_media::MediaError::InvalidState {
+            operation: "send video frame",
+            state: "signalling-only media has no RTP stream".to_owned(),
+        })
     }
 
     fn set_source(&self, _source: Box<dyn sip_media::audio::PcmSource>) {}

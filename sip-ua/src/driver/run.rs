@@ -313,10 +313,11 @@ impl Driver {
                 let result = match self.media.get_mut(&call) {
                     Some(media) => {
                         media.mute = media.mute.with(kind, muted);
-                        if kind == MediaKind::Microphone
-                            && let Some(session) = &media.session
-                        {
-                            session.set_muted(muted);
+                        if let Some(session) = &media.session {
+                            match kind {
+                                MediaKind::Microphone => session.set_muted(muted),
+                                MediaKind::Camera => session.set_camera_muted(muted),
+                            }
                         }
                         tracing::debug!(%call, ?kind, muted, "mute");
                         Ok(media.mute)

@@ -162,6 +162,27 @@ impl MediaSession for GatedMedia {
     fn is_muted(&self) -> bool {
         self.inner.is_muted()
     }
+    fn set_camera_muted(&self, muted: bool) {
+        self.inner.set_camera_muted(muted);
+    }
+    fn is_camera_muted(&self) -> bool {
+        self.inner.is_camera_muted()
+    }
+    fn video_codec(&self) -> Option<sip_media::video::VideoCodec> {
+        self.inner.video_codec()
+    }
+    fn take_video_frames(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<sip_media::video::VideoFrame>> {
+        self.inner.take_video_frames()
+    }
+    async fn send_video_frame(
+        &self,
+        frame: bytes::Bytes,
+        duration: std::time::Duration,
+    ) -> sip_media::Result<()> {
+        self.inner.send_video_frame(frame, duration).await
+    }
     fn set_source(&self, source: Box<dyn sip_media::audio::PcmSource>) {
         self.inner.set_source(source);
     }

@@ -45,6 +45,7 @@ impl CallMedia {
     /// Takes the call's new session: applies the mute state and answers the waiters.
     pub(super) fn set_session(&mut self, call: CallHandle, session: Arc<dyn MediaSession>) {
         session.set_muted(self.mute.microphone);
+        session.set_camera_muted(self.mute.camera);
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(Ok(Some(MediaHandle::new(call, session.clone()))));
         }
