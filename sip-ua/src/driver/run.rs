@@ -452,11 +452,24 @@ impl Driver {
                 } else {
                     AnswerKind::Final
                 };
-                if let Some(media) = self.media.get(call) {
+                if let Some(media) = self.media.get_mut(call) {
+                    if kind == AnswerKind::Final {
+                        // Our re-offer (if any) was accepted: nothing to undo.
+                        media.direction_before = None;
+                    }
                     media.worker.queue(MediaJob::Apply {
                         sdp: sdp.clone(),
                         kind,
                     });
+                }
+            }
+            Event::RenegotiationFailed { call, .. } => {
+                // Our hold or resume was refused (or given up after 491s): undo its
+                // direction so the media matches what the peer knows.
+                if let Some(media) = self.media.get_mut(call)
+                    && let Some(direction) = media.direction_before.take()
+                {
+                    media.worker.queue(MediaJob::Restore { direction });
                 }
             }
             Event::RemoteOffer { call, sdp } => match self.media.get(call) {

@@ -35,6 +35,8 @@ pub(super) enum MediaJob {
         direction: Direction,
         reply: Reply<()>,
     },
+    /// Put the direction back after a hold or resume the core or the peer refused.
+    Restore { direction: Direction },
     /// Answer the peer's re-offer (or make an offer for its offerless re-INVITE).
     AnswerReoffer { offer: Option<String> },
     /// Apply the peer's answer to our offer.
@@ -65,6 +67,8 @@ pub(super) enum Finished {
     Reoffer {
         call: CallHandle,
         result: sip_media::Result<String>,
+        /// The direction before the re-offer, restored when the re-INVITE is refused.
+        previous: Direction,
         reply: Reply<()>,
     },
     /// Our answer to the peer's re-offer.
@@ -83,7 +87,9 @@ impl MediaJob {
     fn take_reply(&mut self) -> Reply<()> {
         match self {
             MediaJob::Answer { reply, .. } | MediaJob::Reoffer { reply, .. } => reply.take(),
-            MediaJob::AnswerReoffer { .. } | MediaJob::Apply { .. } => None,
+            MediaJob::AnswerReoffer { .. } | MediaJob::Restore { .. } | MediaJob::Apply { .. } => {
+                None
+            }
         }
     }
 }
@@ -229,18 +235,34 @@ impl WorkerState {
                 }
             }
             MediaJob::Reoffer { direction, reply } => {
-                let result = match &self.session {
-                    Some(session) => match session.set_direction(direction).await {
-                        Ok(()) => session.create_offer().await,
-                        Err(e) => Err(e),
-                    },
-                    None => Err(no_session("re-offer")),
+                let Some(session) = &self.session else {
+                    return Some(Finished::Reoffer {
+                        call,
+                        result: Err(no_session("re-offer")),
+                        previous: direction,
+                        reply,
+                    });
                 };
+                let previous = session.direction();
+                let result = match session.set_direction(direction).await {
+                    Ok(()) => session.create_offer().await,
+                    Err(e) => Err(e),
+                };
+                if result.is_err() {
+                    restore(call, session, previous).await;
+                }
                 Finished::Reoffer {
                     call,
                     result,
+                    previous,
                     reply,
                 }
+            }
+            MediaJob::Restore { direction } => {
+                if let Some(session) = &self.session {
+                    restore(call, session, direction).await;
+                }
+                return None;
             }
             MediaJob::AnswerReoffer { offer } => {
                 let result = match (&self.session, offer) {
@@ -280,6 +302,14 @@ impl WorkerState {
             session: session.clone(),
         });
         Ok(session)
+    }
+}
+
+/// Sets `session` back to `direction` (a hold or resume that did not happen).
+async fn restore(call: CallHandle, session: &Arc<dyn MediaSession>, direction: Direction) {
+    tracing::debug!(%call, ?direction, "media direction restored");
+    if let Err(e) = session.set_direction(direction).await {
+        tracing::warn!(%call, error = %e, "media direction not restored");
     }
 }
 

@@ -82,6 +82,8 @@ pub struct Gate {
     /// Operations that reached the gate.
     arrived: AtomicUsize,
     arrival: Notify,
+    /// Answers made past the gate fail (an offer the media cannot use: the peer gets 488).
+    refusing: AtomicBool,
 }
 
 impl Gate {
@@ -90,11 +92,17 @@ impl Gate {
             open: watch::channel(false).0,
             arrived: AtomicUsize::new(0),
             arrival: Notify::new(),
+            refusing: AtomicBool::new(false),
         })
     }
 
     pub fn open(&self) {
         self.open.send_replace(true);
+    }
+
+    /// From now on answers fail (`true`) or are made again (`false`).
+    pub fn refuse_answers(&self, refuse: bool) {
+        self.refusing.store(refuse, Ordering::SeqCst);
     }
 
     pub fn close(&self) {
@@ -141,6 +149,11 @@ impl MediaSession for GatedMedia {
     }
     async fn create_answer(&self, remote_offer: &str) -> sip_media::Result<String> {
         self.gate.pass().await;
+        if self.gate.refusing.load(Ordering::SeqCst) {
+            return Err(sip_media::MediaError::UnusableSdp(
+                "the test refuses this offer".to_owned(),
+            ));
+        }
         self.inner.create_answer(remote_offer).await
     }
     async fn apply_answer(

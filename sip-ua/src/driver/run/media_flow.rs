@@ -23,6 +23,9 @@ pub(super) struct CallMedia {
     pub(super) answering: bool,
     /// The answer sent in a 183 (early media), which the 200 repeats.
     pub(super) early_answer: Option<String>,
+    /// The direction before our hold or resume re-INVITE still awaiting its answer, put
+    /// back if the peer refuses it.
+    pub(super) direction_before: Option<sip_media::Direction>,
     pub(super) mute: MuteState,
     /// `Call::wait_media` callers, answered when the session exists.
     pub(super) waiters: Vec<oneshot::Sender<Result<Option<MediaHandle>>>>,
@@ -36,6 +39,7 @@ impl CallMedia {
             remote_offer: None,
             answering: false,
             early_answer: None,
+            direction_before: None,
             mute: MuteState::default(),
             waiters: Vec::new(),
             worker,
@@ -234,13 +238,26 @@ impl Driver {
             Finished::Reoffer {
                 call,
                 result,
+                previous,
                 reply,
             } => {
-                let result = match result {
-                    _ if !self.media.contains_key(&call) => Err(Error::UnknownCall { call }),
-                    Ok(sdp) => self.core.reinvite(now(), call, &sdp),
-                    Err(e) => Err(media_error(e)),
+                let Some(media) = self.media.get_mut(&call) else {
+                    return respond(reply, Err(Error::UnknownCall { call }), "re-offer");
                 };
+                // (A failed offer was already undone by the worker.)
+                let result = result.map_err(media_error).and_then(|sdp| {
+                    let sent = self.core.reinvite(now(), call, &sdp);
+                    match &sent {
+                        // Kept until the answer, in case the peer refuses.
+                        Ok(()) => media.direction_before = Some(previous),
+                        // Refused before sending (one pending, call not confirmed): the
+                        // session goes back to what the peer knows.
+                        Err(_) => media.worker.queue(MediaJob::Restore {
+                            direction: previous,
+                        }),
+                    }
+                    sent
+                });
                 respond(reply, result, "re-offer");
             }
             Finished::ReofferAnswer { call, result } => {
