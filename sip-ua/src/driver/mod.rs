@@ -452,6 +452,10 @@ impl UserAgent {
     /// the transport settings changed (TLS, back-off and other [`AgentOptions`] settings the
     /// configuration does not carry stay). Calls carry on. Returns the diff.
     ///
+    /// A new address of record or server first removes the old binding (an
+    /// [`Event::Unregistered`], on the old connection and under the old AOR; the reload waits
+    /// at most 2 s for the registrar), so calls to the old identity stop ringing here.
+    ///
     /// An agent started with [`UserAgent::start`] has no configuration to compare with: its
     /// first reload applies everything (and reconnects). Changed media or ICE settings go to
     /// [`MediaFactory::reconfigure`], for the calls that follow.
