@@ -47,6 +47,11 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 /// Parses and reads what a UA reads: start line, Via, From, To, Call-ID, CSeq, Contact.
 fn parse_and_read(bytes: &[u8]) -> usize {
     let msg = MessageRef::parse(bytes).expect("parses");
+    read(&msg)
+}
+
+/// Reads the start line, Via, From, To, Call-ID, CSeq, Contact, Allow and the body.
+fn read(msg: &MessageRef<'_>) -> usize {
     let mut touched = 0;
     touched += msg.start_line().version_len();
     for via in msg.via() {
@@ -103,6 +108,18 @@ fn borrowed_parse_and_typed_access_do_not_allocate() {
                 .map(|d| d.trailing.len())
                 .unwrap_or(1);
             touched += usize::from(parse_stream(&bytes).is_ok());
+        });
+        assert!(touched > 0);
+        assert_eq!(n, 0, "{file}: {n} allocations");
+
+        // The fast path: a view reused from message to message, parsed in place.
+        let mut reused = MessageRef::blank();
+        let mut touched = 0;
+        let n = allocations_during(|| {
+            for _ in 0..3 {
+                reused.parse_in_place(&bytes).expect("parses in place");
+                touched += read(&reused);
+            }
         });
         assert!(touched > 0);
         assert_eq!(n, 0, "{file}: {n} allocations");
