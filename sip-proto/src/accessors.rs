@@ -18,6 +18,7 @@ use crate::values::{
 
 impl<'a> MessageRef<'a> {
     /// Runs a value parser and rebases its error offset onto the message.
+    #[inline]
     pub fn parse_value<T>(
         &self,
         value: &'a str,
@@ -27,6 +28,7 @@ impl<'a> MessageRef<'a> {
         parser(value).map_err(|e| e.at_offset(base))
     }
 
+    #[inline]
     fn typed<T>(
         &self,
         name: HeaderName<'_>,
@@ -36,6 +38,7 @@ impl<'a> MessageRef<'a> {
         Some(self.parse_value(value, parser))
     }
 
+    #[inline]
     fn typed_all<'s, T: 's>(
         &'s self,
         name: HeaderName<'s>,
@@ -52,31 +55,37 @@ impl<'a> MessageRef<'a> {
     }
 
     /// Every `Via` value, topmost first.
+    #[inline]
     pub fn via(&self) -> impl Iterator<Item = Result<Via<'a>>> + '_ {
         self.typed_all(HeaderName::Via, Via::parse)
     }
 
     /// The topmost `Via`.
+    #[inline]
     pub fn top_via(&self) -> Option<Result<Via<'a>>> {
         self.via().next()
     }
 
     /// `From`.
+    #[inline]
     pub fn from(&self) -> Option<Result<NameAddr<'a>>> {
         self.typed(HeaderName::From, NameAddr::parse)
     }
 
     /// `To`.
+    #[inline]
     pub fn to(&self) -> Option<Result<NameAddr<'a>>> {
         self.typed(HeaderName::To, NameAddr::parse)
     }
 
     /// `CSeq`.
+    #[inline]
     pub fn cseq(&self) -> Option<Result<CSeq<'a>>> {
         self.typed(HeaderName::CSeq, CSeq::parse)
     }
 
     /// Every `Contact` value, `*` included ([`Contact::Wildcard`]).
+    #[inline]
     pub fn contact(&self) -> impl Iterator<Item = Result<Contact<'a>>> + '_ {
         self.typed_all(HeaderName::Contact, Contact::parse)
     }
