@@ -36,6 +36,19 @@
 //! one socket per side, as sipp cannot open a WebSocket), so the ratio compares Sipline's
 //! whole stack (WebSocket framing, transactions, dialogs, digest, the driver) with sipp's
 //! scenario engine on a path Kamailio handles at least as cheaply.
+//!
+//! Where an idle registered agent's ~179 kB go (heaptrack, 200 agents, 2026-11-24):
+//! - 131 kB: tungstenite's read buffer, allocated at `read_buffer_size` (128 KiB by default)
+//!   per connection and zero-filled on the first read (sip-transport `link.rs`, the
+//!   `WebSocketConfig` in `ws_handshake`; `.read_buffer_size(4096)` brought the whole agent to
+//!   51.7 kB, since tungstenite reserves a frame's full length when it is longer);
+//! - 14.5 kB: the sip-ua driver task (`driver::run`'s future is that large: boxing its
+//!   rarely taken branches, or not holding a parsed message across an `.await`, would shrink
+//!   it); 4.4 kB: the sip-transport driver task;
+//! - ~16 kB: the first block (32 slots) tokio allocates for every mpsc channel: sip-transport's
+//!   event (4.1 kB) and command (3.6 kB) channels, sip-ua's media-event (3.4 kB, made even
+//!   for agents without calls), command and event channels (2.6 kB each);
+//! - the rest: transaction and call maps, the core, this program's own per-agent task.
 
 #[path = "ua_load/measure.rs"]
 mod measure;
