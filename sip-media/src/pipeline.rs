@@ -62,6 +62,8 @@ pub(crate) struct Engine {
     source: Mutex<Box<dyn PcmSource>>,
     sink: Mutex<Option<Box<dyn PcmSink>>>,
     pub muted: AtomicBool,
+    /// The camera is muted: video frames handed to the session are dropped.
+    pub camera_muted: AtomicBool,
     dtmf_out: Mutex<DtmfSender>,
     dtmf_in: Mutex<DtmfReceiver>,
     decoders: Mutex<HashMap<u8, AudioDecoder>>,
@@ -121,6 +123,7 @@ impl Engine {
             source: Mutex::new(Box::new(Silence)),
             sink: Mutex::new(None),
             muted: AtomicBool::new(false),
+            camera_muted: AtomicBool::new(false),
             dtmf_out: Mutex::new(DtmfSender::new(options.dtmf)),
             dtmf_in: Mutex::new(DtmfReceiver::new()),
             decoders: Mutex::new(HashMap::new()),
@@ -427,6 +430,67 @@ pub(crate) fn spawn_level_task(engine: Arc<Engine>, rate_hz: u32) -> tokio::task
         }
     })
 }
+
+/// The [`MediaSession`](crate::MediaSession) methods that WebRTC and plain-RTP sessions answer
+/// alike from their shared [`Engine`] (field `engine: Arc<Engine>`) and the direction they want
+/// (field `wanted: Mutex<Direction>`), written once and expanded inside each
+/// `impl MediaSession`. The async methods stay in the impls: `async_trait` rewrites them before
+/// this macro expands.
+macro_rules! engine_session_methods {
+    () => {
+        fn direction(&self) -> $crate::sdp::Direction {
+            self.engine
+                .direction()
+                .unwrap_or(*$crate::pipeline::lock(&self.wanted))
+        }
+
+        fn set_muted(&self, muted: bool) {
+            self.engine
+                .muted
+                .store(muted, ::std::sync::atomic::Ordering::Relaxed);
+        }
+
+        fn is_muted(&self) -> bool {
+            self.engine
+                .muted
+                .load(::std::sync::atomic::Ordering::Relaxed)
+        }
+
+        fn set_camera_muted(&self, muted: bool) {
+            self.engine
+                .camera_muted
+                .store(muted, ::std::sync::atomic::Ordering::Relaxed);
+        }
+
+        fn is_camera_muted(&self) -> bool {
+            self.engine
+                .camera_muted
+                .load(::std::sync::atomic::Ordering::Relaxed)
+        }
+
+        fn set_source(&self, source: Box<dyn $crate::audio::PcmSource>) {
+            self.engine.set_source(source);
+        }
+
+        fn set_sink(&self, sink: Option<Box<dyn $crate::audio::PcmSink>>) {
+            self.engine.set_sink(sink);
+        }
+
+        fn send_dtmf(&self, digits: &str) -> $crate::Result<()> {
+            self.check_open()?;
+            self.engine.queue_dtmf(digits)
+        }
+
+        fn events(&self) -> ::tokio::sync::broadcast::Receiver<$crate::MediaEvent> {
+            self.engine.events.subscribe()
+        }
+
+        fn levels(&self) -> ::tokio::sync::broadcast::Receiver<$crate::level::LevelReport> {
+            self.engine.levels.subscribe()
+        }
+    };
+}
+pub(crate) use engine_session_methods;
 
 #[cfg(test)]
 mod tests {

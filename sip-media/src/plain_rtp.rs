@@ -15,15 +15,14 @@ use rtc::rtcp;
 use rtc::rtp;
 use rtc::shared::marshal::{Marshal, Unmarshal};
 use tokio::net::UdpSocket;
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use crate::audio::{PcmSink, PcmSource};
 use crate::error::{MediaError, Result};
 use crate::frame_clock::FrameClock;
-use crate::level::LevelReport;
 use crate::options::{AudioCodec, MediaOptions};
-use crate::pipeline::{Engine, Negotiated, SendState, lock, spawn_level_task};
+use crate::pipeline::{
+    Engine, Negotiated, SendState, engine_session_methods, lock, spawn_level_task,
+};
 use crate::sdp::{self, Direction, MediaSection, SessionSummary};
 use crate::session::{AnswerKind, IceState, MediaEvent, MediaSession, MediaStats};
 use crate::video::{VideoCodec, VideoFrame};
@@ -66,7 +65,6 @@ pub struct RtpMedia {
     negotiation: tokio::sync::Mutex<Negotiation>,
     wanted: Mutex<Direction>,
     connected: Arc<AtomicBool>,
-    camera_muted: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -189,7 +187,6 @@ impl RtpMedia {
             negotiation: tokio::sync::Mutex::new(Negotiation::default()),
             wanted: Mutex::new(Direction::SendRecv),
             connected,
-            camera_muted: AtomicBool::new(false),
             tasks: Mutex::new(tasks),
         })
     }
@@ -638,25 +635,7 @@ impl MediaSession for RtpMedia {
         Ok(())
     }
 
-    fn direction(&self) -> Direction {
-        self.engine.direction().unwrap_or(*lock(&self.wanted))
-    }
-
-    fn set_muted(&self, muted: bool) {
-        self.engine.muted.store(muted, Ordering::Relaxed);
-    }
-
-    fn is_muted(&self) -> bool {
-        self.engine.muted.load(Ordering::Relaxed)
-    }
-
-    fn set_camera_muted(&self, muted: bool) {
-        self.camera_muted.store(muted, Ordering::Relaxed);
-    }
-
-    fn is_camera_muted(&self) -> bool {
-        self.camera_muted.load(Ordering::Relaxed)
-    }
+    engine_session_methods!();
 
     fn video_codec(&self) -> Option<VideoCodec> {
         None
@@ -671,27 +650,6 @@ impl MediaSession for RtpMedia {
             operation: "send video frame",
             state: "plain RTP sessions carry audio only".into(),
         })
-    }
-
-    fn set_source(&self, source: Box<dyn PcmSource>) {
-        self.engine.set_source(source);
-    }
-
-    fn set_sink(&self, sink: Option<Box<dyn PcmSink>>) {
-        self.engine.set_sink(sink);
-    }
-
-    fn send_dtmf(&self, digits: &str) -> Result<()> {
-        self.check_open()?;
-        self.engine.queue_dtmf(digits)
-    }
-
-    fn events(&self) -> broadcast::Receiver<MediaEvent> {
-        self.engine.events.subscribe()
-    }
-
-    fn levels(&self) -> broadcast::Receiver<LevelReport> {
-        self.engine.levels.subscribe()
     }
 
     async fn stats(&self) -> MediaStats {

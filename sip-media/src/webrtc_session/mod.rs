@@ -6,7 +6,7 @@ mod events;
 mod fork;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use rtc::rtp_transceiver::RTCRtpTransceiverDirection;
 use rtc::statistics::report::RTCStatsReportEntry;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
@@ -24,12 +24,12 @@ use webrtc::peer_connection::{
 
 use self::connection::LocalTracks;
 use self::events::{Connected, GatherProgress, Handler, SessionShared};
-use crate::audio::{PcmSink, PcmSource};
 use crate::error::{MediaError, Result};
 use crate::frame_clock::FrameClock;
-use crate::level::LevelReport;
 use crate::options::{GatheringDeadline, MediaOptions};
-use crate::pipeline::{Engine, FRAME_PERIOD, Negotiated, SendState, lock, spawn_level_task};
+use crate::pipeline::{
+    Engine, FRAME_PERIOD, Negotiated, SendState, engine_session_methods, lock, spawn_level_task,
+};
 use crate::sdp::{self, Direction, SessionSummary};
 use crate::session::{AnswerKind, IceState, MediaEvent, MediaSession, MediaStats};
 use crate::video::{VideoCodec, VideoFrame, VideoMode, VideoPacketizer, negotiated_video};
@@ -64,7 +64,6 @@ pub struct WebRtcMedia {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     video_packetizer: tokio::sync::Mutex<VideoPacketizer>,
     video_frames: Mutex<Option<mpsc::Receiver<VideoFrame>>>,
-    camera_muted: AtomicBool,
 }
 
 impl std::fmt::Debug for WebRtcMedia {
@@ -131,7 +130,6 @@ impl WebRtcMedia {
             tasks: Mutex::new(vec![sender_task, level_task]),
             video_packetizer: tokio::sync::Mutex::new(VideoPacketizer::new(video_ssrc)),
             video_frames: Mutex::new(Some(video_rx)),
-            camera_muted: AtomicBool::new(false),
         })
     }
 
@@ -416,25 +414,7 @@ impl MediaSession for WebRtcMedia {
         Ok(())
     }
 
-    fn direction(&self) -> Direction {
-        self.engine.direction().unwrap_or(*lock(&self.wanted))
-    }
-
-    fn set_muted(&self, muted: bool) {
-        self.engine.muted.store(muted, Ordering::Relaxed);
-    }
-
-    fn is_muted(&self) -> bool {
-        self.engine.muted.load(Ordering::Relaxed)
-    }
-
-    fn set_camera_muted(&self, muted: bool) {
-        self.camera_muted.store(muted, Ordering::Relaxed);
-    }
-
-    fn is_camera_muted(&self) -> bool {
-        self.camera_muted.load(Ordering::Relaxed)
-    }
+    engine_session_methods!();
 
     fn video_codec(&self) -> Option<VideoCodec> {
         lock(&self.shared.video_codec).map(|(codec, _)| codec)
@@ -462,7 +442,7 @@ impl MediaSession for WebRtcMedia {
                 state: "not connected".into(),
             });
         }
-        if self.camera_muted.load(Ordering::Relaxed) {
+        if self.engine.camera_muted.load(Ordering::Relaxed) {
             // Muted without renegotiation: the far end keeps its last picture.
             return Ok(());
         }
@@ -482,27 +462,6 @@ impl MediaSession for WebRtcMedia {
                 .map_err(|e| MediaError::webrtc("write video RTP", e))?;
         }
         Ok(())
-    }
-
-    fn set_source(&self, source: Box<dyn PcmSource>) {
-        self.engine.set_source(source);
-    }
-
-    fn set_sink(&self, sink: Option<Box<dyn PcmSink>>) {
-        self.engine.set_sink(sink);
-    }
-
-    fn send_dtmf(&self, digits: &str) -> Result<()> {
-        self.check_open()?;
-        self.engine.queue_dtmf(digits)
-    }
-
-    fn events(&self) -> broadcast::Receiver<MediaEvent> {
-        self.engine.events.subscribe()
-    }
-
-    fn levels(&self) -> broadcast::Receiver<LevelReport> {
-        self.engine.levels.subscribe()
     }
 
     async fn stats(&self) -> MediaStats {
