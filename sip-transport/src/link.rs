@@ -23,6 +23,9 @@ use crate::error::{Error, Result};
 use crate::flow::{Flow, TransportKind};
 use crate::target::Target;
 
+/// The WebSocket read buffer per connection (tungstenite grows it for a longer frame).
+const WS_READ_BUFFER: usize = 4096;
+
 /// A TCP stream, with or without TLS.
 #[derive(Debug)]
 pub(crate) enum Io {
@@ -173,7 +176,11 @@ async fn ws_handshake(
     request
         .headers_mut()
         .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(PROTOCOL));
+    // tungstenite's default 128 KiB read buffer is allocated (and zero-filled) per connection:
+    // most of an idle agent's memory. SIP messages are mostly under 4 KiB, and tungstenite
+    // reserves a longer frame's full length when one arrives, so a small buffer loses nothing.
     let config = WebSocketConfig::default()
+        .read_buffer_size(WS_READ_BUFFER)
         .max_message_size(Some(settings.ws_hard_limit))
         .max_frame_size(Some(settings.ws_hard_limit));
     let handshake = tokio_tungstenite::client_async_with_config(request, io, Some(config));

@@ -444,3 +444,58 @@ fn starting_outside_a_runtime_is_an_error_not_a_panic() {
     let error = Transport::start(quick("ws://127.0.0.1:9/ws")).unwrap_err();
     assert!(matches!(error, Error::NoRuntime), "{error}");
 }
+
+#[tokio::test]
+async fn ws_messages_much_larger_than_the_read_buffer_arrive_intact_both_ways() {
+    // The client reads through a 4 KiB buffer; a 60 kB message must still arrive whole.
+    let body = "v=0 ".repeat(15_000);
+    let big = |n: u32| {
+        Message::parse(
+            format!(
+                "MESSAGE sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS x.invalid;branch=z9hG4bK{n}\r\n\
+                 Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\n\
+                 Call-ID: big-{n}\r\nCSeq: {n} MESSAGE\r\nContent-Type: text/plain\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+        .unwrap()
+    };
+    let (url, listener) = ws_server().await;
+    let sent = big(1).to_bytes();
+    let server = tokio::spawn(async move {
+        let mut ws = accept_ws(&listener, Some("sip")).await;
+        // Two in a row, so the second starts inside the buffer the first one grew.
+        ws.send(WsMessage::text(String::from_utf8(sent.to_vec()).unwrap()))
+            .await
+            .unwrap();
+        ws.send(WsMessage::Binary(options(2).to_bytes().into()))
+            .await
+            .unwrap();
+        loop {
+            match ws.next().await {
+                Some(Ok(WsMessage::Text(text))) => return text.to_string(),
+                Some(Ok(_)) => continue,
+                other => panic!("server lost the client: {other:?}"),
+            }
+        }
+    });
+    let (transport, mut events) = Transport::start(quick(&url)).unwrap();
+    let received = next_message(&mut events).await;
+    assert_eq!(received.as_ref().call_id(), Some("big-1"));
+    assert!(received.to_bytes().len() > 60_000);
+    assert_eq!(received.to_bytes(), big(1).to_bytes());
+    let small = next_message(&mut events).await;
+    assert_eq!(small.as_ref().call_id(), Some("local-2"));
+    transport.send(&big(3)).await.unwrap();
+    let echoed = timeout(LIMIT, server).await.unwrap().unwrap();
+    assert_eq!(echoed.as_bytes(), &big(3).to_bytes()[..]);
+    let stats = transport.stats();
+    assert_eq!(
+        (stats.dropped_oversized, stats.dropped_malformed),
+        (0, 0),
+        "{stats:?}"
+    );
+    transport.close().await;
+}
