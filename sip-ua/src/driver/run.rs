@@ -91,7 +91,8 @@ struct Driver {
     transport: Transport,
     wire: TransportEvents,
     transport_config: sip_transport::TransportConfig,
-    phone: Option<sip_config::PhoneConfig>,
+    /// Boxed: most agents have none, and the driver lives in every agent's task.
+    phone: Option<Box<sip_config::PhoneConfig>>,
     flows: Flows,
     current: Option<FlowId>,
     /// A failed connection attempt already failed the pending registration (reported once
@@ -106,7 +107,10 @@ struct Driver {
     events: mpsc::UnboundedSender<Event>,
 }
 
-pub(super) async fn run(setup: Setup) {
+/// The driver task. Not an `async fn`: an async fn keeps its argument's slot in the future for
+/// its whole life, so the `Setup` and the `Driver` built from it would both stay in every
+/// agent's task; building the driver first leaves only the driver in the future.
+pub(super) fn run(setup: Setup) -> impl std::future::Future<Output = ()> + Send {
     let (finished, mut finished_rx) = mpsc::unbounded_channel();
     let mut commands = setup.commands;
     let mut driver = Driver {
@@ -116,7 +120,7 @@ pub(super) async fn run(setup: Setup) {
         transport: setup.transport,
         wire: setup.wire,
         transport_config: setup.transport_config,
-        phone: setup.phone,
+        phone: setup.phone.map(Box::new),
         flows: Flows::default(),
         current: None,
         unreachable_reported: false,
@@ -126,50 +130,55 @@ pub(super) async fn run(setup: Setup) {
         closing: Vec::new(),
         events: setup.events,
     };
-    loop {
-        let deadline = driver
-            .core
-            .poll_timeout()
-            .map(tokio::time::Instant::from_std);
-        let dial_at = driver.auto_dial_at;
-        let sleep = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
+    // An async block (not an async fn taking them) owns these three directly, once.
+    async move {
+        loop {
+            let deadline = driver
+                .core
+                .poll_timeout()
+                .map(tokio::time::Instant::from_std);
+            let dial_at = driver.auto_dial_at;
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let dial = async {
+                match dial_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // The rarely taken branches (commands, shutdown) are boxed: their futures would
+            // otherwise be part of every agent's task, idle or not.
+            tokio::select! {
+                event = driver.wire.recv() => match event {
+                    Some(event) => driver.on_wire(event),
+                    None => {
+                        tracing::warn!("transport stopped: the user agent stops");
+                        Box::pin(driver.shutdown()).await;
+                        return;
+                    }
+                },
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown(reply)) => {
+                        Box::pin(driver.shutdown()).await;
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Some(command) => Box::pin(driver.on_command(command)).await,
+                    None => {
+                        Box::pin(driver.shutdown()).await;
+                        return;
+                    }
+                },
+                Some(finished) = finished_rx.recv() => driver.on_finished(finished),
+                () = sleep => driver.core.handle_timeout(now()),
+                () = dial => driver.auto_dial(),
             }
-        };
-        let dial = async {
-            match dial_at {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            event = driver.wire.recv() => match event {
-                Some(event) => driver.on_wire(event),
-                None => {
-                    tracing::warn!("transport stopped: the user agent stops");
-                    driver.shutdown().await;
-                    return;
-                }
-            },
-            command = commands.recv() => match command {
-                Some(Command::Shutdown(reply)) => {
-                    driver.shutdown().await;
-                    let _ = reply.send(());
-                    return;
-                }
-                Some(command) => driver.on_command(command).await,
-                None => {
-                    driver.shutdown().await;
-                    return;
-                }
-            },
-            Some(finished) = finished_rx.recv() => driver.on_finished(finished),
-            () = sleep => driver.core.handle_timeout(now()),
-            () = dial => driver.auto_dial(),
+            driver.flush().await;
         }
-        driver.flush().await;
     }
 }
 

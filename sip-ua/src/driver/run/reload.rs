@@ -43,7 +43,7 @@ impl Driver {
         let fresh = AgentOptions::from_phone(&new).ok_or_else(|| Error::Transport {
             reason: "the new configuration has no server URL (transport.urls is empty)".to_owned(),
         })?;
-        let diff = sip_config::diff(self.phone.as_ref().unwrap_or(&nothing()), &new);
+        let diff = sip_config::diff(self.phone.as_deref().unwrap_or(&nothing()), &new);
         tracing::info!(%diff, "reloading the configuration");
 
         // Start the new connection before touching anything, so a refused transport leaves
@@ -104,7 +104,7 @@ impl Driver {
         if touches(&diff, "media") || touches(&diff, "ice") {
             self.factory.reconfigure(&new);
         }
-        self.phone = Some(new);
+        self.phone = Some(Box::new(new));
         Ok(diff)
     }
 
