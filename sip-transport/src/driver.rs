@@ -27,14 +27,18 @@ use crate::target::Target;
 
 /// A request from the handle to the task.
 pub(crate) enum Command {
-    /// Send one serialized message, on `flow` or the current connection.
-    Send {
-        bytes: Bytes,
-        flow: Option<Flow>,
-        reply: oneshot::Sender<Result<Flow>>,
-    },
+    /// Send one serialized message. Boxed: tokio allocates a 32-slot block per channel when
+    /// it is made, and every idle agent pays for it; a small slot keeps that block small.
+    Send(Box<Outgoing>),
     /// Close the connection and stop.
     Close,
+}
+
+/// One message to send, on `flow` or the current connection.
+pub(crate) struct Outgoing {
+    pub bytes: Bytes,
+    pub flow: Option<Flow>,
+    pub reply: oneshot::Sender<Result<Flow>>,
 }
 
 /// Everything the task needs.
@@ -43,7 +47,8 @@ pub(crate) struct Driver {
     pub targets: Vec<Target>,
     pub settings: ConnectSettings,
     pub commands: mpsc::Receiver<Command>,
-    pub events: mpsc::Sender<TransportEvent>,
+    /// Boxed events, for the same reason as [`Command::Send`].
+    pub events: mpsc::Sender<Box<TransportEvent>>,
     pub counters: Arc<Counters>,
 }
 
@@ -58,13 +63,14 @@ enum Ended {
 impl Driver {
     async fn emit(&self, event: TransportEvent) {
         // Nobody listening is fine: the transport still sends.
-        let _ = self.events.send(event).await;
+        let _ = self.events.send(Box::new(event)).await;
     }
 
     /// Runs until closed.
     pub async fn run(mut self) {
         if self.targets.first().map(|t| t.kind) == Some(TransportKind::Udp) {
-            self.run_udp().await;
+            // Boxed so a UDP transport's future does not size every connection-based one.
+            Box::pin(self.run_udp()).await;
         } else {
             self.run_connections().await;
         }
@@ -125,7 +131,8 @@ impl Driver {
             tokio::select! {
                 command = self.commands.recv() => match command {
                     None | Some(Command::Close) => return,
-                    Some(Command::Send { bytes, flow: on, reply }) => {
+                    Some(Command::Send(outgoing)) => {
+                        let Outgoing { bytes, flow: on, reply } = *outgoing;
                         let to = on.filter(|f| f.kind == TransportKind::Udp).map_or(flow.remote, |f| f.remote);
                         let out = Flow { remote: to, ..flow };
                         let result = self.send_datagram(&socket, &out, &bytes).await.map(|()| out);
@@ -210,7 +217,8 @@ impl Driver {
         while let Some(command) = self.commands.recv().await {
             match command {
                 Command::Close => return,
-                Command::Send { reply, .. } => {
+                Command::Send(outgoing) => {
+                    let reply = outgoing.reply;
                     let _ = reply.send(Err(Error::NotConnected {
                         peer: target.to_string(),
                     }));
@@ -250,8 +258,10 @@ impl Driver {
             })
             .await;
             let settings = self.settings.clone();
+            // Connecting (TCP, TLS, WebSocket handshakes) is boxed: inline, its large future
+            // would size every connection's task for the whole session.
             let opened = tokio::select! {
-                opened = link::open(&target, &settings) => opened,
+                opened = Box::pin(link::open(&target, &settings)) => opened,
                 closed = self.refuse_sends_until_closed(&target) => { let () = closed; return; }
             };
             match opened {
@@ -301,7 +311,8 @@ impl Driver {
                 () = sleep_until(until) => return Ok(()),
                 command = self.commands.recv() => match command {
                     None | Some(Command::Close) => return Err(()),
-                    Some(Command::Send { reply, .. }) => {
+                    Some(Command::Send(outgoing)) => {
+                        let reply = outgoing.reply;
                         let _ = reply.send(Err(Error::NotConnected { peer: peer.clone() }));
                     }
                 },
@@ -313,7 +324,8 @@ impl Driver {
         while let Some(command) = self.commands.recv().await {
             match command {
                 Command::Close => return,
-                Command::Send { reply, .. } => {
+                Command::Send(outgoing) => {
+                    let reply = outgoing.reply;
                     let _ = reply.send(Err(Error::NotConnected {
                         peer: target.to_string(),
                     }));
@@ -351,7 +363,8 @@ impl Driver {
                         let _ = tokio::time::timeout(self.config.connect_timeout, ws.close(None)).await;
                         return Ended::Closed;
                     }
-                    Some(Command::Send { bytes, flow: on, reply }) => {
+                    Some(Command::Send(outgoing)) => {
+                        let Outgoing { bytes, flow: on, reply } = *outgoing;
                         if let Err(error) = self.check_outgoing(&flow, on, &bytes) {
                             let _ = reply.send(Err(error));
                             continue;
@@ -446,7 +459,8 @@ impl Driver {
                         let _ = tokio::time::timeout(self.config.connect_timeout, io.shutdown()).await;
                         return Ended::Closed;
                     }
-                    Some(Command::Send { bytes, flow: on, reply }) => {
+                    Some(Command::Send(outgoing)) => {
+                        let Outgoing { bytes, flow: on, reply } = *outgoing;
                         if let Err(error) = self.check_outgoing(&flow, on, &bytes) {
                             let _ = reply.send(Err(error));
                             continue;

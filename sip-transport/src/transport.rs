@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::TransportConfig;
-use crate::driver::{Command, Driver};
+use crate::driver::{Command, Driver, Outgoing};
 use crate::error::{Error, Result};
 use crate::event::TransportEvent;
 use crate::flow::{Flow, TransportKind};
@@ -35,13 +35,13 @@ pub struct Transport {
 /// The event stream of a [`Transport`].
 #[derive(Debug)]
 pub struct TransportEvents {
-    events: mpsc::Receiver<TransportEvent>,
+    events: mpsc::Receiver<Box<TransportEvent>>,
 }
 
 impl TransportEvents {
     /// The next event; `None` once the transport has stopped.
     pub async fn recv(&mut self) -> Option<TransportEvent> {
-        self.events.recv().await
+        self.events.recv().await.map(|event| *event)
     }
 }
 
@@ -53,7 +53,9 @@ impl futures_util::Stream for TransportEvents {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<TransportEvent>> {
-        self.events.poll_recv(cx)
+        self.events
+            .poll_recv(cx)
+            .map(|event| event.map(|event| *event))
     }
 }
 
@@ -139,7 +141,7 @@ impl Transport {
     async fn send_command(&self, bytes: Bytes, flow: Option<Flow>) -> Result<Flow> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(Command::Send { bytes, flow, reply })
+            .send(Command::Send(Box::new(Outgoing { bytes, flow, reply })))
             .await
             .map_err(|_| Error::Closed)?;
         answer.await.map_err(|_| Error::Closed)?
