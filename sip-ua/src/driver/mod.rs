@@ -167,20 +167,22 @@ pub(crate) enum Command {
 /// ```
 #[derive(Debug)]
 pub struct UserAgent {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::UnboundedSender<Box<Command>>,
     task: Option<JoinHandle<()>>,
 }
 
 /// The event stream of a [`UserAgent`].
 #[derive(Debug)]
 pub struct AgentEvents {
-    events: mpsc::UnboundedReceiver<Event>,
+    /// Boxed: tokio allocates a channel's first 32-slot block up front, so small slots
+    /// keep an idle agent small.
+    events: mpsc::UnboundedReceiver<Box<Event>>,
 }
 
 impl AgentEvents {
     /// The next event; `None` once the user agent has stopped.
     pub async fn recv(&mut self) -> Option<Event> {
-        self.events.recv().await
+        self.events.recv().await.map(|event| *event)
     }
 }
 
@@ -204,15 +206,17 @@ impl AgentEvents {
 #[derive(Debug, Clone)]
 pub struct Call {
     handle: CallHandle,
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::UnboundedSender<Box<Command>>,
 }
 
 async fn ask<T>(
-    commands: &mpsc::UnboundedSender<Command>,
+    commands: &mpsc::UnboundedSender<Box<Command>>,
     make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command,
 ) -> Result<T> {
     let (reply, answer) = oneshot::channel();
-    commands.send(make(reply)).map_err(|_| Error::Stopped)?;
+    commands
+        .send(Box::new(make(reply)))
+        .map_err(|_| Error::Stopped)?;
     answer.await.map_err(|_| Error::Stopped)?
 }
 
@@ -475,7 +479,11 @@ impl UserAgent {
     /// Unregisters, ends every call and closes the transport, within a few seconds.
     pub async fn shutdown(mut self) {
         let (reply, done) = oneshot::channel();
-        if self.commands.send(Command::Shutdown(reply)).is_ok() {
+        if self
+            .commands
+            .send(Box::new(Command::Shutdown(reply)))
+            .is_ok()
+        {
             let _ = done.await;
         }
         if let Some(task) = self.task.take() {

@@ -78,8 +78,9 @@ pub(super) struct Setup {
     pub(super) transport_config: sip_transport::TransportConfig,
     /// The configuration the agent started from, when it started from one (for reload's diff).
     pub(super) phone: Option<sip_config::PhoneConfig>,
-    pub(super) commands: mpsc::UnboundedReceiver<Command>,
-    pub(super) events: mpsc::UnboundedSender<Event>,
+    /// Commands and events travel boxed (small channel blocks, see `AgentEvents`).
+    pub(super) commands: mpsc::UnboundedReceiver<Box<Command>>,
+    pub(super) events: mpsc::UnboundedSender<Box<Event>>,
     pub(super) factory: Arc<dyn MediaFactory>,
 }
 
@@ -100,18 +101,19 @@ struct Driver {
     unreachable_reported: bool,
     media: HashMap<CallHandle, CallMedia>,
     factory: Arc<dyn MediaFactory>,
-    /// Where media work reports back to the loop.
-    finished: mpsc::UnboundedSender<Finished>,
+    /// Where media work reports back to the loop: made with the first media work, since
+    /// tokio allocates a channel's first 32-slot block up front and most agents never call.
+    finished: Option<mpsc::UnboundedSender<Finished>>,
+    finished_rx: Option<mpsc::UnboundedReceiver<Finished>>,
     /// Workers and closes of ended calls, awaited (bounded) at shutdown.
     closing: Vec<JoinHandle<()>>,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::UnboundedSender<Box<Event>>,
 }
 
 /// The driver task. Not an `async fn`: an async fn keeps its argument's slot in the future for
 /// its whole life, so the `Setup` and the `Driver` built from it would both stay in every
 /// agent's task; building the driver first leaves only the driver in the future.
 pub(super) fn run(setup: Setup) -> impl std::future::Future<Output = ()> + Send {
-    let (finished, mut finished_rx) = mpsc::unbounded_channel();
     let mut commands = setup.commands;
     let mut driver = Driver {
         policy: setup.policy,
@@ -126,11 +128,12 @@ pub(super) fn run(setup: Setup) -> impl std::future::Future<Output = ()> + Send 
         unreachable_reported: false,
         media: HashMap::new(),
         factory: setup.factory,
-        finished,
+        finished: None,
+        finished_rx: None,
         closing: Vec::new(),
         events: setup.events,
     };
-    // An async block (not an async fn taking them) owns these three directly, once.
+    // An async block (not an async fn taking them) owns these two directly, once.
     async move {
         loop {
             let deadline = driver
@@ -161,7 +164,7 @@ pub(super) fn run(setup: Setup) -> impl std::future::Future<Output = ()> + Send 
                         return;
                     }
                 },
-                command = commands.recv() => match command {
+                command = commands.recv() => match command.map(|command| *command) {
                     Some(Command::Shutdown(reply)) => {
                         Box::pin(driver.shutdown()).await;
                         let _ = reply.send(());
@@ -173,12 +176,22 @@ pub(super) fn run(setup: Setup) -> impl std::future::Future<Output = ()> + Send 
                         return;
                     }
                 },
-                Some(finished) = finished_rx.recv() => driver.on_finished(finished),
+                Some(finished) = next_finished(&mut driver.finished_rx) => driver.on_finished(finished),
                 () = sleep => driver.core.handle_timeout(now()),
                 () = dial => driver.auto_dial(),
             }
             driver.flush().await;
         }
+    }
+}
+
+/// The next finished media work; pending while no media work was ever started.
+async fn next_finished(
+    finished: &mut Option<mpsc::UnboundedReceiver<Finished>>,
+) -> Option<Finished> {
+    match finished {
+        Some(finished) => finished.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -245,12 +258,12 @@ impl Driver {
     /// silently; the transport's reconnect registers again.
     fn connect_failed(&mut self, reason: String) {
         tracing::warn!(reason, "transport could not connect");
-        let _ = self.events.send(Event::TransportFailed {
+        self.emit(Event::TransportFailed {
             reason: reason.clone(),
         });
         if self.core.config().register && !self.core.is_registered() && !self.unreachable_reported {
             self.unreachable_reported = true;
-            let _ = self.events.send(Event::RegistrationFailed {
+            self.emit(Event::RegistrationFailed {
                 status: None,
                 reason: format!("the server cannot be reached: {reason}"),
                 retry_in: None,
@@ -372,6 +385,21 @@ impl Driver {
         }
     }
 
+    /// Hands an event to the application (nobody listening is fine).
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(Box::new(event));
+    }
+
+    /// Where media work reports back; makes the channel on first use.
+    fn finished_sender(&mut self) -> mpsc::UnboundedSender<Finished> {
+        if let Some(sender) = &self.finished {
+            return sender.clone();
+        }
+        let (sender, receiver) = mpsc::unbounded_channel();
+        self.finished_rx = Some(receiver);
+        self.finished.insert(sender).clone()
+    }
+
     fn auto_dial(&mut self) {
         self.auto_dial_at = None;
         if let Some(target) = self.policy.auto_dial.take() {
@@ -393,7 +421,7 @@ impl Driver {
             while let Some(event) = self.core.poll_event() {
                 progressed = true;
                 self.on_core_event(&event);
-                let _ = self.events.send(event);
+                self.emit(event);
             }
             if !progressed {
                 break;
@@ -436,7 +464,7 @@ impl Driver {
                 ..
             } => {
                 let worker =
-                    Worker::start(*call, None, self.factory.clone(), self.finished.clone());
+                    Worker::start(*call, None, self.factory.clone(), self.finished_sender());
                 let mut media = CallMedia::new(worker);
                 media.remote_offer.clone_from(remote_sdp);
                 self.media.insert(*call, media);

@@ -82,7 +82,7 @@ impl Driver {
             target,
             transport,
             self.factory.clone(),
-            self.finished.clone(),
+            self.finished_sender(),
             reply,
         );
     }
@@ -180,7 +180,7 @@ impl Driver {
                                 call,
                                 Some(session.clone()),
                                 self.factory.clone(),
-                                self.finished.clone(),
+                                self.finished_sender(),
                             );
                             let mut media = CallMedia::new(worker);
                             media.set_session(call, session);
@@ -288,7 +288,7 @@ impl Driver {
     pub(super) fn on_media(&mut self, call: CallHandle, event: MediaEvent) {
         match event {
             MediaEvent::DtmfReceived(digit) => {
-                let _ = self.events.send(Event::DtmfReceived {
+                self.emit(Event::DtmfReceived {
                     call,
                     digit,
                     method: DtmfMethod::Rfc4733,
