@@ -37,18 +37,27 @@
 //! whole stack (WebSocket framing, transactions, dialogs, digest, the driver) with sipp's
 //! scenario engine on a path Kamailio handles at least as cheaply.
 //!
-//! Where an idle registered agent's ~179 kB go (heaptrack, 200 agents, 2026-11-24):
-//! - 131 kB: tungstenite's read buffer, allocated at `read_buffer_size` (128 KiB by default)
-//!   per connection and zero-filled on the first read (sip-transport `link.rs`, the
-//!   `WebSocketConfig` in `ws_handshake`; `.read_buffer_size(4096)` brought the whole agent to
-//!   51.7 kB, since tungstenite reserves a frame's full length when it is longer);
-//! - 14.5 kB: the sip-ua driver task (`driver::run`'s future is that large: boxing its
-//!   rarely taken branches, or not holding a parsed message across an `.await`, would shrink
-//!   it); 4.4 kB: the sip-transport driver task;
-//! - ~16 kB: the first block (32 slots) tokio allocates for every mpsc channel: sip-transport's
-//!   event (4.1 kB) and command (3.6 kB) channels, sip-ua's media-event (3.4 kB, made even
-//!   for agents without calls), command and event channels (2.6 kB each);
-//! - the rest: transaction and call maps, the core, this program's own per-agent task.
+//! Where an idle registered agent's memory goes. It was 178.6 kB; heaptrack (200 agents,
+//! 2026-11-24) showed 131 kB of tungstenite read buffer (128 KiB by default per connection,
+//! zero-filled on the first read), a 14.4 kB sip-ua driver future, a 4.1 kB sip-transport
+//! driver future and ~16 kB of empty tokio channel blocks (tokio allocates a 32-slot block per
+//! mpsc channel when it is made). Now 23.5 kB (1,000 agents), after:
+//! - a 4 KiB WebSocket read buffer (sip-transport `link.rs`; tungstenite reserves a longer
+//!   frame's full length when one arrives): 178.6 -> 51.7 kB;
+//! - the sip-ua driver future 14.4 -> 4.0 kB (`driver::run` builds the driver before its async
+//!   block, so the `Setup` it came from is not kept beside it; commands and shutdown boxed):
+//!   51.7 -> 40.8 kB;
+//! - sip-transport's command and event channels carrying boxes (one 32-slot block of 8-byte
+//!   slots instead of 112- and 128-byte ones), connecting boxed out of its task: 40.8 -> 32.0 kB;
+//! - sip-ua's command and event channels boxed the same way and its media-work channel made
+//!   with the first call: 32.0 -> 23.5 kB (a call's figure rose 36 -> 44 kB by that channel).
+//!
+//! What is left (heaptrack, 200 agents, per-site peaks): the sip-ua driver task 3.5 kB, the
+//! sip-transport task 2.8 kB, this program's per-agent task 0.8 kB; the 4 KiB read buffer;
+//! ~1.2 kB tungstenite write buffer (grown to the largest frame sent, a REGISTER); ~1.5 kB of
+//! hash tables; ~4.3 kB of tokio channel state (six channels, this program's own included, at
+//! ~0.5 kB each, and 1.3 kB of blocks); the core's registration and transaction state (the
+//! last REGISTER kept for a refresh, timers).
 
 #[path = "ua_load/measure.rs"]
 mod measure;
