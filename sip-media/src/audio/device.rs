@@ -16,6 +16,7 @@
 //! ```
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
@@ -263,6 +264,8 @@ pub struct Speaker {
     _stream: Stream,
     name: String,
     buffer: Arc<Mutex<VecDeque<f32>>>,
+    /// Samples the device took from `buffer` (silence played for lack of audio not counted).
+    played: Arc<AtomicU64>,
     converter: RateConverter,
     /// Reused per write: the far end's samples as floats, then at the device's rate.
     input: Vec<f32>,
@@ -289,11 +292,13 @@ impl Speaker {
         let config = supported.config();
         let rate = config.sample_rate;
         let buffer = Arc::new(Mutex::new(VecDeque::with_capacity(MAX_BUFFERED)));
+        let played = Arc::new(AtomicU64::new(0));
+        let shared = (buffer.clone(), played.clone());
         let stream = match supported.sample_format() {
-            SampleFormat::F32 => output_stream::<f32>(&device, &name, config, buffer.clone()),
-            SampleFormat::I16 => output_stream::<i16>(&device, &name, config, buffer.clone()),
-            SampleFormat::I32 => output_stream::<i32>(&device, &name, config, buffer.clone()),
-            SampleFormat::U16 => output_stream::<u16>(&device, &name, config, buffer.clone()),
+            SampleFormat::F32 => output_stream::<f32>(&device, &name, config, shared),
+            SampleFormat::I16 => output_stream::<i16>(&device, &name, config, shared),
+            SampleFormat::I32 => output_stream::<i32>(&device, &name, config, shared),
+            SampleFormat::U16 => output_stream::<u16>(&device, &name, config, shared),
             other => Err(device_error(
                 &name,
                 format!("sample format {other} not handled"),
@@ -304,6 +309,7 @@ impl Speaker {
             _stream: stream,
             name,
             buffer,
+            played,
             converter: RateConverter::new(SAMPLE_RATE, rate),
             input: Vec::new(),
             scratch: Vec::new(),
@@ -319,13 +325,20 @@ impl Speaker {
     pub fn buffered_samples(&self) -> usize {
         lock(&self.buffer).len()
     }
+
+    /// Samples the device has taken and played so far (at the device's rate); the silence it
+    /// plays when the far end delivers too little is not counted, so a count that stops
+    /// growing during a call means the far end's audio stopped.
+    pub fn played_samples(&self) -> u64 {
+        self.played.load(Ordering::Relaxed)
+    }
 }
 
 fn output_stream<T>(
     device: &Device,
     name: &str,
     config: StreamConfig,
-    buffer: Arc<Mutex<VecDeque<f32>>>,
+    (buffer, played): (Arc<Mutex<VecDeque<f32>>>, Arc<AtomicU64>),
 ) -> Result<Stream>
 where
     T: SizedSample + FromSample<f32>,
@@ -337,10 +350,12 @@ where
             config,
             move |data: &mut [T], _| {
                 let mut buffer = lock(&buffer);
+                let mut taken = 0;
                 for frame in data.chunks_mut(channels) {
-                    let sample = T::from_sample(buffer.pop_front().unwrap_or(0.0));
-                    frame.fill(sample);
+                    let sample = buffer.pop_front().inspect(|_| taken += 1);
+                    frame.fill(T::from_sample(sample.unwrap_or(0.0)));
                 }
+                played.fetch_add(taken, Ordering::Relaxed);
             },
             move |error| tracing::warn!(device = %device_name, %error, "speaker stream error"),
             None,
