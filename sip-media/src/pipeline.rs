@@ -16,7 +16,7 @@ use crate::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
 use crate::error::Result;
 use crate::level::{LevelMeter, LevelReport, LevelSide};
 use crate::options::{AudioCodec, MediaOptions, OpusOptions};
-use crate::sdp::{Direction, NegotiatedAudio};
+use crate::sdp::{Direction, NegotiatedAudio, SessionSummary};
 use crate::session::{MediaEvent, MediaStats};
 
 /// The 20 ms frame period.
@@ -32,6 +32,43 @@ pub(crate) struct Negotiated {
     pub receive_map: HashMap<u8, AudioCodec>,
     /// Payload types of telephone-event the far end may send.
     pub receive_events: Vec<u8>,
+}
+
+impl Negotiated {
+    /// What an offer/answer exchange settled: the codec and direction from the answer (ours
+    /// when `answer_is_local`), and every payload type either side listed, since the far end
+    /// may send any codec of its offer or our answer (RFC 3264 §5.1, §6.1).
+    pub fn from_exchange(
+        local: &SessionSummary,
+        remote: &SessionSummary,
+        answer_is_local: bool,
+        options: &MediaOptions,
+    ) -> Result<Negotiated> {
+        let answer = if answer_is_local { local } else { remote };
+        let audio = crate::sdp::negotiated_audio(answer, &options.codecs)?;
+        let answer_direction = answer.audio().map(|a| a.direction).unwrap_or_default();
+        let direction = if answer_is_local {
+            answer_direction
+        } else {
+            answer_direction.reversed()
+        };
+        let mut receive_map = HashMap::new();
+        let mut receive_events = Vec::new();
+        for section in [local.audio(), remote.audio()].into_iter().flatten() {
+            for (codec, pt) in section.audio_codecs() {
+                receive_map.entry(pt).or_insert(codec);
+            }
+            if let Some((pt, _)) = section.telephone_event(audio.codec.clock_rate()) {
+                receive_events.push(pt);
+            }
+        }
+        Ok(Negotiated {
+            audio,
+            direction,
+            receive_map,
+            receive_events,
+        })
+    }
 }
 
 #[derive(Debug, Default)]

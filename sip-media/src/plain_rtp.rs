@@ -3,7 +3,6 @@
 //! DTMF, tones and levels, with symmetric RTP (RFC 4961: we send to where the peer's packets
 //! come from) and RTCP sender reports on port+1 or muxed (RFC 5761).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -289,30 +288,8 @@ impl RtpMedia {
         remote: &SessionSummary,
         answer_is_local: bool,
     ) -> Result<()> {
-        let answer = if answer_is_local { local } else { remote };
-        let audio = sdp::negotiated_audio(answer, &self.options.codecs)?;
-        let answer_direction = answer.audio().map(|a| a.direction).unwrap_or_default();
-        let direction = if answer_is_local {
-            answer_direction
-        } else {
-            answer_direction.reversed()
-        };
-        let mut receive_map = HashMap::new();
-        let mut receive_events = Vec::new();
-        for section in [local.audio(), remote.audio()].into_iter().flatten() {
-            for (codec, pt) in section.audio_codecs() {
-                receive_map.entry(pt).or_insert(codec);
-            }
-            if let Some((pt, _)) = section.telephone_event(audio.codec.clock_rate()) {
-                receive_events.push(pt);
-            }
-        }
-        self.engine.set_negotiated(Negotiated {
-            audio,
-            direction,
-            receive_map,
-            receive_events,
-        });
+        let negotiated = Negotiated::from_exchange(local, remote, answer_is_local, &self.options)?;
+        self.engine.set_negotiated(negotiated);
         Ok(())
     }
 

@@ -5,7 +5,6 @@ mod connection;
 mod events;
 mod fork;
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -215,30 +214,9 @@ impl WebRtcMedia {
         remote: &SessionSummary,
         answer_is_local: bool,
     ) -> Result<()> {
+        let negotiated = Negotiated::from_exchange(local, remote, answer_is_local, &self.options)?;
+        self.engine.set_negotiated(negotiated);
         let answer = if answer_is_local { local } else { remote };
-        let audio = sdp::negotiated_audio(answer, &self.options.codecs)?;
-        let answer_direction = answer.audio().map(|a| a.direction).unwrap_or_default();
-        let direction = if answer_is_local {
-            answer_direction
-        } else {
-            answer_direction.reversed()
-        };
-        let mut receive_map = HashMap::new();
-        let mut receive_events = Vec::new();
-        for section in [local.audio(), remote.audio()].into_iter().flatten() {
-            for (codec, pt) in section.audio_codecs() {
-                receive_map.entry(pt).or_insert(codec);
-            }
-            if let Some((pt, _)) = section.telephone_event(audio.codec.clock_rate()) {
-                receive_events.push(pt);
-            }
-        }
-        self.engine.set_negotiated(Negotiated {
-            audio,
-            direction,
-            receive_map,
-            receive_events,
-        });
         if self.options.video.mode != VideoMode::Off {
             let video = negotiated_video(answer, &self.options.video.codecs);
             tracing::info!(call_id = %self.engine.call_id, ?video, "video negotiated");
