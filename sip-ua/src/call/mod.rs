@@ -217,6 +217,18 @@ impl Calls {
 
     /// After anything touched call `handle`: queue its next deadline when it changed, and
     /// drop the call once it has ended with no pending transaction.
+    /// Runs a command on one call, then settles it (a command may end the call).
+    fn in_call(
+        &mut self,
+        handle: CallHandle,
+        command: impl FnOnce(&mut Call, &mut HashMap<ClientKey, CallHandle>) -> Result<()>,
+    ) -> Result<()> {
+        let call = call_mut(&mut self.calls, handle)?;
+        let result = command(call, &mut self.by_key);
+        self.settle(handle);
+        result
+    }
+
     fn settle(&mut self, handle: CallHandle) {
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
@@ -520,10 +532,9 @@ impl Calls {
         handle: CallHandle,
         sdp: &str,
     ) -> Result<()> {
-        let call = call_mut(&mut self.calls, handle)?;
-        let result = renegotiate::start(now, ctx, call, sdp, &mut self.by_key);
-        self.settle(handle);
-        result
+        self.in_call(handle, |call, by_key| {
+            renegotiate::start(now, ctx, call, sdp, by_key)
+        })
     }
 
     /// Queues DTMF digits to send by SIP INFO.
@@ -535,10 +546,9 @@ impl Calls {
         digits: &str,
         duration: Duration,
     ) -> Result<()> {
-        let call = call_mut(&mut self.calls, handle)?;
-        let result = in_dialog::queue_dtmf(now, ctx, call, digits, duration, &mut self.by_key);
-        self.settle(handle);
-        result
+        self.in_call(handle, |call, by_key| {
+            in_dialog::queue_dtmf(now, ctx, call, digits, duration, by_key)
+        })
     }
 
     /// Sends a REFER (blind transfer).
@@ -549,10 +559,9 @@ impl Calls {
         handle: CallHandle,
         target: &str,
     ) -> Result<()> {
-        let call = call_mut(&mut self.calls, handle)?;
-        let result = in_dialog::refer(now, ctx, call, target, &mut self.by_key);
-        self.settle(handle);
-        result
+        self.in_call(handle, |call, by_key| {
+            in_dialog::refer(now, ctx, call, target, by_key)
+        })
     }
 
     /// Reports the transfer call's progress to the referrer.
